@@ -1,0 +1,22 @@
+# The API image. MongoDB runs in its own container (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY api ./api
+COPY loaders ./loaders
+COPY storage ./storage
+RUN pip install .
+
+COPY seeds ./seeds
+
+RUN useradd --system --uid 10001 newsgraph
+USER newsgraph
+
+ENV HOST=0.0.0.0 PORT=8000
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
+CMD ["python", "-m", "api"]

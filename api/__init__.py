@@ -1,0 +1,1 @@
+"""The newsgraph GraphQL API: Strawberry on Starlette, reading MongoDB."""

@@ -1,0 +1,70 @@
+"""``make serve``: the API on the seed articles, with a private mongod when
+``MONGODB_URI`` is not set (stopped again when the server stops).
+
+With ``MONGODB_URI`` set, that server is used as it is: no mongod, nothing loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from pymongo import MongoClient
+
+from api.app import create_app
+from api.settings import Settings
+from storage.mongod import Mongod, MongodError
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+def load_seeds(uri: str, database: str) -> None:
+    # The loader is the only writer; the API itself never imports it.
+    from loaders.load import load_paths
+
+    client: MongoClient[dict[str, Any]] = MongoClient(uri)
+    try:
+        report = load_paths(client[database], [SEEDS])
+    finally:
+        client.close()
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    print(f"seeds: {report.summary()}")
+
+
+def serve(settings: Settings) -> None:
+    print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    if os.environ.get("MONGODB_URI"):
+        serve(settings)
+        return 0
+    data_dir = Path(os.environ.get("MONGO_DATA_DIR") or ROOT / ".data" / "mongo")
+    try:
+        mongod = Mongod(data_dir).start()
+    except MongodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        print(f"private mongod on {mongod.uri} (data in {data_dir})", flush=True)
+        settings = replace(settings, mongodb_uri=mongod.uri)
+        load_seeds(mongod.uri, settings.database)
+        serve(settings)
+    finally:
+        mongod.stop()
+        print("private mongod stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

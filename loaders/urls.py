@@ -1,0 +1,38 @@
+"""Canonical URLs, stable article ids and provider domains."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from storage.keys import provider_key
+
+
+def canonical_url(url: str) -> str:
+    """The URL an article is known by: lower-cased scheme and host, no fragment,
+    no ``utm_*`` tracking parameters. Path and other parameters are kept as they are."""
+    parts = urlsplit(url.strip())
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not key.lower().startswith("utm_")
+    ]
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path, urlencode(query), "")
+    )
+
+
+def article_id(canonical: str) -> str:
+    """A stable id for an article: the same canonical URL gives the same id on every
+    machine and in every database."""
+    return hashlib.blake2b(canonical.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def domain_of(url: str) -> str:
+    host = urlsplit(url.strip()).hostname or ""
+    return provider_key(host)
+
+
+def is_absolute_http_url(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)

