@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 
 from api import store
 from api.context import Info
@@ -117,4 +118,9 @@ class Query:
         return await counted_connection(info, TOPICS, Topic.from_doc, first, after)
 
 
-schema = strawberry.Schema(query=Query, types=[Article, Provider, Topic])
+schema = strawberry.Schema(
+    query=Query,
+    types=[Article, Provider, Topic],
+    # Clients repeat the same few documents: parse and validate each once.
+    extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
+)

@@ -11,7 +11,15 @@ from typing import Any
 from pymongo import DeleteOne, IndexModel, ReplaceOne, UpdateOne
 from pymongo.database import Database
 
-from storage.contract import ARTICLES, CATEGORIES, INDEXES, PROVIDERS, TOPICS
+from storage.contract import (
+    ARTICLES,
+    CATEGORIES,
+    INDEXES,
+    PROVIDER_TOPICS,
+    PROVIDERS,
+    TOPIC_PAIRS,
+    TOPICS,
+)
 
 Document = dict[str, Any]
 
@@ -127,6 +135,64 @@ def refresh_counts(db: Database[Document], touched: Touched) -> None:
             ]
         )
         _replace_counts(db, CATEGORIES, touched.categories, rows)
+    refresh_pairs(db, touched)
+
+
+def refresh_pairs(db: Database[Document], touched: Touched) -> None:
+    """Recount provider x topic and topic x topic co-occurrences for the touched keys.
+
+    Every article that changed has all its old and new keys in ``touched``, so each
+    pair it affects has its owner recounted here, in both directions."""
+    if touched.domains:
+        domains = sorted(touched.domains)
+        rows = db[ARTICLES].aggregate(
+            [
+                {"$match": {"provider.domain": {"$in": domains}}},
+                {"$unwind": "$topicKeys"},
+                {"$group": {"_id": {"a": "$provider.domain", "b": "$topicKeys"}, "c": {"$sum": 1}}},
+            ]
+        )
+        _replace_pairs(db, PROVIDER_TOPICS, ("provider", "topic"), domains, rows)
+    if touched.topics:
+        topics = sorted(touched.topics)
+        rows = db[ARTICLES].aggregate(
+            [
+                {"$match": {"topicKeys": {"$in": topics}}},
+                {"$project": {"a": "$topicKeys", "b": "$topicKeys"}},
+                {"$unwind": "$a"},
+                {"$match": {"a": {"$in": topics}}},
+                {"$unwind": "$b"},
+                {"$match": {"$expr": {"$ne": ["$a", "$b"]}}},
+                {"$group": {"_id": {"a": "$a", "b": "$b"}, "c": {"$sum": 1}}},
+            ]
+        )
+        _replace_pairs(db, TOPIC_PAIRS, ("topic", "other"), topics, rows)
+
+
+def _replace_pairs(
+    db: Database[Document],
+    collection: str,
+    fields: tuple[str, str],
+    owners: list[str],
+    rows: Iterable[Document],
+) -> None:
+    """Upsert the counted pairs, then drop the owners' pairs that no longer occur."""
+    owner, other = fields
+    writes: list[UpdateOne] = []
+    kept: list[str] = []
+    for row in rows:
+        key = f"{row['_id']['a']}|{row['_id']['b']}"
+        kept.append(key)
+        writes.append(
+            UpdateOne(
+                {"_id": key},
+                {"$set": {owner: row["_id"]["a"], other: row["_id"]["b"], "count": row["c"]}},
+                upsert=True,
+            )
+        )
+    if writes:
+        db[collection].bulk_write(writes, ordered=False)
+    db[collection].delete_many({owner: {"$in": owners}, "_id": {"$nin": kept}})
 
 
 def _replace_counts(

@@ -24,6 +24,13 @@ Stored shapes (field names follow the source feed, as its users know them):
 ``providers``:  {_id: domain, name, articleCount}
 ``topics``:     {_id: case-folded name, name, articleCount}
 ``categories``: {_id: category, name, articleCount}
+``providerTopics``: {_id: "<domain>|<topic key>", provider: domain, topic: topic key, count}
+    how many of a provider's articles carry a topic (Provider.topics, Topic.providers)
+``topicPairs``: {_id: "<topic key>|<other key>", topic, other, count}
+    how many articles carry both topics, stored in both directions (Topic.relatedTopics)
+
+Every count is recomputed from ``articles`` by the loader after it writes, so the
+derived collections agree with ``articles`` after every run.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ ARTICLES = "articles"
 PROVIDERS = "providers"
 TOPICS = "topics"
 CATEGORIES = "categories"
+PROVIDER_TOPICS = "providerTopics"
+TOPIC_PAIRS = "topicPairs"
 
 DEFAULT_DB = "newsgraph"
 
@@ -73,4 +82,7 @@ INDEXES: tuple[Index, ...] = (
     Index(PROVIDERS, (("articleCount", -1), ("_id", -1)), "count_desc"),
     Index(TOPICS, (("articleCount", -1), ("_id", -1)), "count_desc"),
     Index(CATEGORIES, (("articleCount", -1), ("_id", -1)), "count_desc"),
+    Index(PROVIDER_TOPICS, (("provider", 1), ("count", -1), ("topic", 1)), "provider_count"),
+    Index(PROVIDER_TOPICS, (("topic", 1), ("count", -1), ("provider", 1)), "topic_count"),
+    Index(TOPIC_PAIRS, (("topic", 1), ("count", -1), ("other", 1)), "topic_count"),
 )

@@ -154,3 +154,35 @@ def test_cli_reports_and_sets_the_exit_code(tmp_path: Path, mongo_uri: str, db_n
     assert bad.returncode == 1
     assert f"{tmp_path / 'bad.txt'}:2: not UTF-8" in bad.stderr
     assert "unchanged 1, rejected 1" in bad.stdout
+
+
+def test_co_occurrence_counts_follow_the_articles(
+    tmp_path: Path, load: Any, db: Database[dict[str, Any]]
+) -> None:
+    write_article(tmp_path, "a.txt", article(1, topics=["AI", "Robots"]))
+    write_article(tmp_path, "b.txt", article(2, topics=["AI", "Robots", "Law"]))
+    write_article(tmp_path, "c.txt", article(3, topics=["Law"], provider={"domain": "other.org"}))
+    load(tmp_path)
+    pairs = {(d["topic"], d["other"]): d["count"] for d in db.topicPairs.find()}
+    assert pairs == {
+        ("ai", "robots"): 2,
+        ("robots", "ai"): 2,
+        ("ai", "law"): 1,
+        ("law", "ai"): 1,
+        ("robots", "law"): 1,
+        ("law", "robots"): 1,
+    }
+    by_provider = {(d["provider"], d["topic"]): d["count"] for d in db.providerTopics.find()}
+    assert by_provider == {
+        ("example.com", "ai"): 2,
+        ("example.com", "robots"): 2,
+        ("example.com", "law"): 1,
+        ("other.org", "law"): 1,
+    }
+    write_article(tmp_path, "b.txt", article(2, topics=["AI"]))
+    load(tmp_path)
+    pairs = {(d["topic"], d["other"]): d["count"] for d in db.topicPairs.find()}
+    assert pairs == {("ai", "robots"): 1, ("robots", "ai"): 1}
+    by_provider = {(d["provider"], d["topic"]): d["count"] for d in db.providerTopics.find()}
+    assert by_provider[("example.com", "robots")] == 1
+    assert ("example.com", "law") not in by_provider
