@@ -1,4 +1,5 @@
-"""The Starlette application: GraphQL at /graphql, /healthz and /readyz."""
+"""The Starlette application: GraphQL at /graphql, /healthz, /readyz and /metrics,
+behind the request-id and CORS middleware."""
 
 from __future__ import annotations
 
@@ -6,42 +7,38 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
-import orjson
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.schema import BaseSchema
 
 from api import store
-from api.context import Context
+from api.cors import cors_middleware
+from api.metrics import Metrics
+from api.persisted import PersistedQueries
+from api.request_ids import RequestIdMiddleware
 from api.schema import schema as default_schema
 from api.settings import Settings
+from api.view import NewsGraphQL
 
 log = logging.getLogger("newsgraph.api")
 
 
-class NewsGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view, with a typed context holding this request's loaders."""
+class _DropStrawberryErrorLog(logging.Filter):
+    """Strawberry logs every GraphQL error with its traceback, without a request
+    id. The view logs the unexpected ones itself, with the id; the expected ones
+    (bad input, validation, limits) are the client's business, not the operator's."""
 
-    def __init__(self, schema: BaseSchema, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-        self.settings = settings
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        client: AsyncMongoClient[store.Document] = request.app.state.mongo
-        assert isinstance(request, Request)
-        return Context(db=client[self.settings.database], request=request, response=response)
+_DROP_STRAWBERRY_ERRORS = _DropStrawberryErrorLog()
 
 
 async def healthz(request: Request) -> Response:
@@ -70,6 +67,8 @@ def create_app(
     event_listeners: Sequence[CommandListener] = (),
 ) -> Starlette:
     settings = settings or Settings.from_env()
+    metrics = Metrics()
+    logging.getLogger("strawberry.execution").addFilter(_DROP_STRAWBERRY_ERRORS)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -80,7 +79,7 @@ def create_app(
             serverSelectionTimeoutMS=settings.mongo_timeout_ms,
             connectTimeoutMS=settings.mongo_timeout_ms,
             appname="newsgraph-api",
-            event_listeners=list(event_listeners),
+            event_listeners=[*event_listeners, metrics.listener()],
         )
         app.state.mongo = client
         app.state.settings = settings
@@ -89,12 +88,23 @@ def create_app(
         finally:
             await client.close()
 
-    graphql = NewsGraphQL(default_schema, settings)
+    persisted = PersistedQueries(
+        max_queries=settings.apq_max_queries,
+        safelist=settings.apq_safelist,
+        max_query_bytes=settings.max_query_bytes,
+    )
+    graphql = NewsGraphQL(default_schema, settings, persisted, metrics)
     return Starlette(
         routes=[
             Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
+        ],
+        middleware=[
+            # Outermost first: every response, CORS preflights included, gets an id.
+            Middleware(RequestIdMiddleware),
+            cors_middleware(settings.cors_origins),
         ],
         lifespan=lifespan,
     )

@@ -17,6 +17,7 @@ import uvicorn
 from pymongo import MongoClient
 
 from api.app import create_app
+from api.cors import DEV_ORIGINS
 from api.settings import Settings
 from storage.mongod import Mongod, MongodError
 
@@ -43,9 +44,17 @@ def serve(settings: Settings) -> None:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+def dev_settings() -> Settings:
+    """The environment's settings; CORS allows localhost pages unless CORS_ORIGINS says."""
+    settings = Settings.from_env()
+    if not os.environ.get("CORS_ORIGINS"):
+        settings = replace(settings, cors_origins=DEV_ORIGINS)
+    return settings
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = Settings.from_env()
+    settings = dev_settings()
     if os.environ.get("MONGODB_URI"):
         serve(settings)
         return 0

@@ -20,3 +20,53 @@ class BadUserInput(ApiError):
 
 class BadCursor(ApiError):
     code = "BAD_CURSOR"
+
+
+class BadRequest(ApiError):
+    """The HTTP request itself is unusable (not JSON, a batch, a wrong APQ hash...)."""
+
+    code = "BAD_REQUEST"
+
+
+class QueryTooLarge(ApiError):
+    code = "QUERY_TOO_LARGE"
+
+
+class TooManyTokens(ApiError):
+    code = "TOO_MANY_TOKENS"
+
+
+class QueryTooDeep(ApiError):
+    code = "QUERY_TOO_DEEP"
+
+
+class TooManyAliases(ApiError):
+    code = "TOO_MANY_ALIASES"
+
+
+class CostExceeded(ApiError):
+    code = "COST_EXCEEDED"
+
+
+class PersistedQueryNotFound(ApiError):
+    """Apollo Client's persisted-queries link retries with the full query when it
+    sees this message or code, so both are Apollo's exact spelling."""
+
+    code = "PERSISTED_QUERY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("PersistedQueryNotFound")
+
+
+class PersistedQueryNotAllowed(ApiError):
+    """Safelist mode: the query is not one of the registered ones."""
+
+    code = "PERSISTED_QUERY_NOT_IN_SAFELIST"
+
+
+class ServiceUnavailable(ApiError):
+    code = "SERVICE_UNAVAILABLE"
+
+
+class InternalServerError(ApiError):
+    code = "INTERNAL_SERVER_ERROR"

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
 
 from api import store
 from api.context import Info
+from api.guard import schema_extensions
 from api.ids import from_global_id
 from api.pagination import page_size
 from api.types import (
@@ -121,6 +121,6 @@ class Query:
 schema = strawberry.Schema(
     query=Query,
     types=[Article, Provider, Topic],
-    # Clients repeat the same few documents: parse and validate each once.
-    extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
+    # Limits, cost, and parse/validation caches: see api.guard.
+    extensions=schema_extensions(),
 )

@@ -1,13 +1,22 @@
-"""Configuration, read once from the environment."""
+"""Configuration, read once from the environment: every knob of the API is here,
+with its default, and listed in the README's "Configuration" table."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from storage.contract import database_name
 
 DEFAULT_URI = "mongodb://127.0.0.1:27017/"
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the API cannot use."""
 
 
 @dataclass(frozen=True)
@@ -16,15 +25,84 @@ class Settings:
     database: str = "newsgraph"
     host: str = "127.0.0.1"
     port: int = 8000
-    # How long a request waits for MongoDB before it is answered as unavailable.
-    mongo_timeout_ms: int = 2500
+    # How long a request waits for MongoDB before it is answered as unavailable:
+    # below 3 s, so an outage is reported within 3 s.
+    mongo_timeout_ms: int = 2000
+
+    # Resource limits, checked before any resolver runs.
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_query_bytes: int = 100_000
+    max_cost: int = 50_000
+
+    # HTTP caching of successful GET responses.
+    cache_max_age: int = 30
+
+    # Origins allowed by CORS; an entry may end in ":*" for any port.
+    cors_origins: tuple[str, ...] = ()
+
+    # Automatic persisted queries.
+    apq_max_queries: int = 10_000
+    apq_safelist: bool = False
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
         return cls(
-            mongodb_uri=os.environ.get("MONGODB_URI") or DEFAULT_URI,
+            mongodb_uri=env.get("MONGODB_URI") or DEFAULT_URI,
             database=database_name(),
-            host=os.environ.get("HOST") or "127.0.0.1",
-            port=int(os.environ.get("PORT") or 8000),
-            mongo_timeout_ms=int(os.environ.get("MONGO_TIMEOUT_MS") or 2500),
+            host=env.get("HOST") or defaults.host,
+            port=_read(env, "PORT", _positive_int, defaults.port),
+            mongo_timeout_ms=_read(
+                env, "MONGO_TIMEOUT_MS", _positive_int, defaults.mongo_timeout_ms
+            ),
+            max_depth=_read(env, "MAX_QUERY_DEPTH", _positive_int, defaults.max_depth),
+            max_aliases=_read(env, "MAX_QUERY_ALIASES", _positive_int, defaults.max_aliases),
+            max_tokens=_read(env, "MAX_QUERY_TOKENS", _positive_int, defaults.max_tokens),
+            max_query_bytes=_read(env, "MAX_QUERY_BYTES", _positive_int, defaults.max_query_bytes),
+            max_cost=_read(env, "MAX_QUERY_COST", _positive_int, defaults.max_cost),
+            cache_max_age=_read(env, "CACHE_MAX_AGE", _non_negative_int, defaults.cache_max_age),
+            cors_origins=_read(env, "CORS_ORIGINS", parse_origins, defaults.cors_origins),
+            apq_max_queries=_read(env, "APQ_MAX_QUERIES", _positive_int, defaults.apq_max_queries),
+            apq_safelist=_read(env, "APQ_SAFELIST", _boolean, defaults.apq_safelist),
         )
+
+
+def parse_origins(value: str) -> tuple[str, ...]:
+    """``"https://a.example, http://localhost:*"`` -> the origins, blanks dropped."""
+    return tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
+
+
+def _read(env: Mapping[str, str], name: str, convert: Callable[[str], T], default: T) -> T:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return convert(raw.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from None
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("expected a whole number above 0")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return number
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected true or false")

@@ -45,6 +45,9 @@ TOPICS = "topics"
 CATEGORIES = "categories"
 PROVIDER_TOPICS = "providerTopics"
 TOPIC_PAIRS = "topicPairs"
+# Automatic persisted queries: {_id: sha256 of the query text, query, registeredAt}.
+# Written by the API (the one collection it writes), shared by every API process.
+PERSISTED_QUERIES = "persistedQueries"
 
 DEFAULT_DB = "newsgraph"
 
@@ -85,4 +88,5 @@ INDEXES: tuple[Index, ...] = (
     Index(PROVIDER_TOPICS, (("provider", 1), ("count", -1), ("topic", 1)), "provider_count"),
     Index(PROVIDER_TOPICS, (("topic", 1), ("count", -1), ("provider", 1)), "topic_count"),
     Index(TOPIC_PAIRS, (("topic", 1), ("count", -1), ("other", 1)), "topic_count"),
+    Index(PERSISTED_QUERIES, (("registeredAt", 1),), "registered_at"),
 )

@@ -1,0 +1,210 @@
+"""The GraphQL endpoint: Strawberry's ASGI view plus the production edge around
+each request: persisted queries, error masking, status codes, HTTP caching, the
+request record (log line and metrics)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError, GraphQLSyntaxError
+from pymongo import AsyncMongoClient
+from pymongo.errors import ConnectionFailure, PyMongoError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
+
+from api import store
+from api.context import Context
+from api.errors import ApiError, BadRequest, PersistedQueryNotFound
+from api.http_cache import apply_caching
+from api.metrics import Metrics
+from api.persisted import PersistedQueries
+from api.request_log import RequestRecord, current_record, current_request_id, log_request
+from api.settings import Settings
+
+log = logging.getLogger("newsgraph.api")
+
+# The HTTP status a response gets when its first error has this code; 200 otherwise,
+# as GraphQL over HTTP answers errors in the body.
+STATUS_BY_CODE = {"SERVICE_UNAVAILABLE": 503, "BAD_REQUEST": 400}
+INTERNAL = "INTERNAL_SERVER_ERROR"
+# Strawberry's refusals of malformed HTTP requests, said so the client can act.
+CLEARER_REASONS = {
+    "Batching is not enabled": "Batched requests are not supported: send one operation "
+    "per request.",
+    "Unsupported content type": "POST requests must have Content-Type: application/json.",
+}
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+class NewsGraphQL(GraphQL[Context, None]):
+    def __init__(
+        self,
+        schema: BaseSchema,
+        settings: Settings,
+        persisted: PersistedQueries,
+        metrics: Metrics,
+    ) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        self.settings = settings
+        self.persisted = persisted
+        self.metrics = metrics
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        client: AsyncMongoClient[store.Document] = request.app.state.mongo
+        assert isinstance(request, Request)
+        return Context(db=client[self.settings.database], request=request, response=response)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET carrying a persisted-query hash and no text is a query, not a browser.
+        return (
+            super().should_render_graphql_ide(request)
+            and request.query_params.get("extensions") is None
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        record = RequestRecord(request_id=current_request_id.get(), method=request.method)
+        token = current_record.set(record)
+        started = time.perf_counter()
+        try:
+            response = await self.answer(request, record)
+        finally:
+            current_record.reset(token)
+        record.duration_ms = (time.perf_counter() - started) * 1000
+        record.status = response.status_code
+        self.metrics.observe(record)
+        log_request(record)
+        await response(scope, receive, send)
+
+    async def answer(self, request: Request, record: RequestRecord) -> Response:
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            reason = CLEARER_REASONS.get(exc.reason, exc.reason)
+            response = self.error_response(BadRequest(reason), exc.status_code, record)
+        except Exception as exc:  # the edge: nothing escapes as a 500 page
+            body = self.present(GraphQLError(str(exc), original_error=exc), record)
+            response = self.json_response({"errors": [body]}, 500, record)
+        else:
+            code = record.outcome.upper()
+            response.status_code = STATUS_BY_CODE.get(code, response.status_code)
+        if record.outcome == UNAVAILABLE.lower():
+            response.headers["Retry-After"] = "5"
+        cacheable = record.graphql and record.outcome == "ok"
+        return apply_caching(request, response, cacheable, self.settings.cache_max_age)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        record = current_record.get()
+        if record is not None:
+            record.operation = request_data.operation_name
+        try:
+            query, apq = await self.persisted.resolve(
+                context.db, request_data.query, request_data.extensions
+            )
+        except (ApiError, PyMongoError) as error:
+            if record is not None and isinstance(error, PersistedQueryNotFound):
+                record.apq = "miss"
+            graphql_error = error if isinstance(error, GraphQLError) else _wrap(error)
+            return ExecutionResult(data=None, errors=[graphql_error])
+        if record is not None:
+            record.apq = apq
+        request_data.query = query
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        record = current_record.get()
+        assert record is not None
+        record.graphql = True
+        errors: list[object] = [self.present(error, record) for error in result.errors or ()]
+        extensions = dict(result.extensions or {})
+        extensions.setdefault("cost", self.no_cost())
+        response: GraphQLHTTPResponse = {"data": result.data}
+        if errors:
+            response["errors"] = errors
+        response["extensions"] = extensions
+        return response
+
+    def present(self, error: GraphQLError, record: RequestRecord) -> dict[str, Any]:
+        """The error as the client sees it; unexpected ones are masked and logged."""
+        cause = _cause(error)
+        formatted: dict[str, Any] = dict(error.formatted)
+        extensions = dict(formatted.get("extensions") or {})
+        if cause is None or isinstance(cause, GraphQLError):
+            if "code" not in extensions:
+                syntax = isinstance(cause or error, GraphQLSyntaxError)
+                extensions["code"] = (
+                    "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+                )
+        elif isinstance(cause, ConnectionFailure):
+            log.warning(
+                "request %s: MongoDB unavailable at %s: %s",
+                record.request_id,
+                ".".join(map(str, error.path or ())) or "-",
+                cause,
+            )
+            formatted["message"] = "The database is unavailable; retry in a few seconds."
+            extensions = {"code": UNAVAILABLE, "requestId": record.request_id}
+        else:
+            log.error(
+                "request %s: unexpected error at %s",
+                record.request_id,
+                ".".join(map(str, error.path or ())) or "-",
+                exc_info=cause,
+            )
+            formatted["message"] = "Internal server error"
+            extensions = {"code": INTERNAL, "requestId": record.request_id}
+        formatted["extensions"] = extensions
+        if record.outcome == "ok":
+            record.outcome = str(extensions["code"]).lower()
+        return formatted
+
+    def error_response(self, error: ApiError, status: int, record: RequestRecord) -> Response:
+        return self.json_response({"errors": [self.present(error, record)]}, status, record)
+
+    def json_response(self, body: dict[str, Any], status: int, record: RequestRecord) -> Response:
+        body = {"data": None, **body, "extensions": {"cost": self.no_cost()}}
+        return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+    def no_cost(self) -> dict[str, int]:
+        return {"requested": 0, "limit": self.settings.max_cost}
+
+
+def _cause(error: GraphQLError) -> BaseException | None:
+    """The exception behind a GraphQL error: None for GraphQL's own errors."""
+    cause: BaseException | None = error.original_error
+    while isinstance(cause, GraphQLError) and cause.original_error is not None:
+        cause = cause.original_error
+    return cause
+
+
+def _wrap(error: Exception) -> GraphQLError:
+    return GraphQLError(str(error), original_error=error)
