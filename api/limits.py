@@ -5,9 +5,9 @@ The cost is the number of nodes (objects) the query can return, as GitHub and
 Shopify publish theirs, computed from the document and the schema alone:
 
 - every field that returns an object counts once per time it can appear;
-- a field with a ``first``/``last`` argument is a connection: the lists directly
-  inside it (``edges``, ``nodes``) hold that many items (the argument's default,
-  else ``DEFAULT_PAGE``, when absent);
+- a field with a ``first``/``last`` argument holds that many items (the argument's
+  default, else ``DEFAULT_PAGE``, when absent): a connection's lists directly
+  inside it (``edges``, ``nodes``), or the field itself when it is a plain list;
 - any other list of objects holds at most the length of a list argument
   (``nodes(ids: [...])``), else its bound in ``LIST_BOUNDS``, else
   ``DEFAULT_LIST_BOUND``;
@@ -31,6 +31,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
     GraphQLObjectType,
@@ -47,6 +48,7 @@ from graphql import (
     parse,
     value_from_ast,
 )
+from graphql.utilities.coerce_input_value import coerce_default_value
 
 from api.errors import CostExceeded, QueryTooDeep, QueryTooLarge, TooManyAliases, TooManyTokens
 from api.pagination import DEFAULT_PAGE
@@ -202,9 +204,15 @@ class _Measure:
             return Shape(1, alias, 0)
         inner_page = None
         count = 1
+        is_list = is_list_type(get_nullable_type(definition.type))
         if any(arg in definition.args for arg in PAGE_ARGUMENTS):
-            inner_page = self.page_size(definition, node)
-        elif is_list_type(get_nullable_type(definition.type)):
+            # A connection's page size applies to the lists inside it; a plain
+            # list with a first argument holds that many itself.
+            if is_list:
+                count = self.page_size(definition, node)
+            else:
+                inner_page = self.page_size(definition, node)
+        elif is_list:
             count = self.list_size(definition, node, f"{parent.name}.{name}", page)
         inner = self.selections(node.selection_set, target, inner_page)
         return Shape(inner.depth + 1, alias + inner.aliases, count * (1 + inner.cost))
@@ -237,7 +245,11 @@ class _Measure:
             if given.name.value == name:
                 value = value_from_ast(given.value, arg.type, self.variables)
                 return None if value is Undefined else value
-        return None if arg.default_value is Undefined else arg.default_value
+        try:
+            default = coerce_default_value(arg)
+        except (GraphQLError, TypeError, ValueError):
+            return None
+        return None if default is Undefined else default
 
 
 def _field_of(parent: Any, name: str) -> GraphQLField | None:

@@ -75,7 +75,7 @@ class Metrics:
     def operation_label(self, name: str | None) -> str:
         if not name:
             return "anonymous"
-        if not GRAPHQL_NAME.fullmatch(name):
+        if not isinstance(name, str) or not GRAPHQL_NAME.fullmatch(name):
             return "invalid"
         if name in self.operations:
             return name

@@ -110,6 +110,23 @@ class NewsGraphQL(GraphQL[Context, None]):
         cacheable = record.graphql and record.outcome == "ok"
         return apply_caching(request, response, cacheable, self.settings.cache_max_age)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        # The body, and GET's variables and extensions, must be JSON objects
+        # (a list is a batch, refused later with its own message).
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "Expected a JSON object (a GraphQL request).")
+        return parsed
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        # Strawberry checks the types of query, variables and extensions, not this one.
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `operationName` must be a string or null."
+            )
+        return data
+
     async def execute_single(
         self,
         request: Request,
