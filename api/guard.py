@@ -11,13 +11,14 @@ unknown fragments get GraphQL's own validation errors, never a hang.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any
 
-from graphql import get_operation_ast
+from graphql import GraphQLSchema, get_operation_ast, parse
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension, ValidationCache
 
-from api.limits import Limits, check_size, enforce, measure, parse_document
+from api.limits import Limits, Shape, check_size, enforce, measure, parse_document
 from api.request_log import current_record
 from api.settings import Settings
 
@@ -63,7 +64,10 @@ class QueryGuard(SchemaExtension):
         )
         if isinstance(variables, list):
             return  # execution reports the bad variables, before any resolver
-        shape = measure(schema, context.graphql_document, operation, variables.coerced)
+        if operation.variable_definitions or context.query is None:
+            shape = measure(schema, context.graphql_document, operation, variables.coerced)
+        else:
+            shape = _static_shape(schema, context.query, operation.name and operation.name.value)
         self.requested = shape.cost
         record = current_record.get()
         if record is not None:
@@ -73,6 +77,15 @@ class QueryGuard(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": {"requested": self.requested, "limit": self.settings().max_cost}}
+
+
+@lru_cache(maxsize=1024)
+def _static_shape(schema: GraphQLSchema, query: str, operation_name: str | None) -> Shape:
+    """The shape of an operation without variables depends on its text alone:
+    measured once per document (clients repeat the same few)."""
+    document = parse(query)
+    operation = get_operation_ast(document, operation_name)
+    return measure(schema, document, operation, {}) if operation else Shape()
 
 
 def schema_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
