@@ -34,6 +34,8 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5000
     max_query_bytes: int = 100_000
+    # The whole request body (query, variables, extensions): read no further.
+    max_body_bytes: int = 2_000_000
     max_cost: int = 50_000
 
     # HTTP caching of successful GET responses.
@@ -62,6 +64,7 @@ class Settings:
             max_aliases=_read(env, "MAX_QUERY_ALIASES", _positive_int, defaults.max_aliases),
             max_tokens=_read(env, "MAX_QUERY_TOKENS", _positive_int, defaults.max_tokens),
             max_query_bytes=_read(env, "MAX_QUERY_BYTES", _positive_int, defaults.max_query_bytes),
+            max_body_bytes=_read(env, "MAX_BODY_BYTES", _positive_int, defaults.max_body_bytes),
             max_cost=_read(env, "MAX_QUERY_COST", _positive_int, defaults.max_cost),
             cache_max_age=_read(env, "CACHE_MAX_AGE", _non_negative_int, defaults.cache_max_age),
             cors_origins=_read(env, "CORS_ORIGINS", parse_origins, defaults.cors_origins),

@@ -15,7 +15,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import ConnectionFailure, PyMongoError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -25,7 +25,7 @@ from strawberry.types import ExecutionResult
 
 from api import store
 from api.context import Context
-from api.errors import ApiError, BadRequest, PersistedQueryNotFound
+from api.errors import ApiError, BadRequest, PersistedQueryNotFound, QueryTooLarge
 from api.http_cache import apply_caching
 from api.metrics import Metrics
 from api.persisted import PersistedQueries
@@ -79,7 +79,7 @@ class NewsGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope, receive)
+        request = Request(scope, limit_body(receive, self.settings.max_body_bytes))
         record = RequestRecord(request_id=current_request_id.get(), method=request.method)
         token = current_record.set(record)
         started = time.perf_counter()
@@ -96,6 +96,8 @@ class NewsGraphQL(GraphQL[Context, None]):
     async def answer(self, request: Request, record: RequestRecord) -> Response:
         try:
             response = await self.run(request)
+        except BodyTooLarge as exc:
+            response = self.error_response(exc, 413, record)
         except HTTPException as exc:
             reason = CLEARER_REASONS.get(exc.reason, exc.reason)
             response = self.error_response(BadRequest(reason), exc.status_code, record)
@@ -213,6 +215,31 @@ class NewsGraphQL(GraphQL[Context, None]):
 
     def no_cost(self) -> dict[str, int]:
         return {"requested": 0, "limit": self.settings.max_cost}
+
+
+class BodyTooLarge(QueryTooLarge):
+    pass
+
+
+def limit_body(receive: Receive, limit: int) -> Receive:
+    """``receive``, refusing a body longer than ``limit`` bytes as it arrives, so an
+    oversized request is never held in memory whole."""
+    received = 0
+
+    async def limited() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise BodyTooLarge(
+                    f"The request body is over {limit} bytes, the limit. Send a smaller "
+                    "query or fewer variables.",
+                    limit=limit,
+                )
+        return message
+
+    return limited
 
 
 def _cause(error: GraphQLError) -> BaseException | None:

@@ -98,6 +98,19 @@ def test_a_1_mb_query_is_refused(seeded_api: ServedAPI, db_name: str) -> None:
     assert error["extensions"]["size"] == len(query)
 
 
+def test_a_body_over_its_limit_is_refused_as_it_arrives(serve_api: Any, db_name: str) -> None:
+    api = serve_api(max_body_bytes=50_000)
+    variables = {"pad": "x" * 60_000}
+    api.counter.reset()
+    response = api.client.post("/graphql", json={"query": "{ __typename }", "variables": variables})
+    assert response.status_code == 413
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "QUERY_TOO_LARGE", "limit": 50_000}
+    assert api.counter.count(db_name) == 0
+    small = api.client.post("/graphql", json={"query": "{ __typename }", "variables": {"a": 1}})
+    assert small.json()["data"] == {"__typename": "Query"}
+
+
 def test_cost_is_reported_in_every_response(seeded_api: ServedAPI) -> None:
     # 1 connection + 3 articles + 3 providers.
     body = seeded_api.query("{ articles(first: 3) { nodes { id provider { id } } } }")
