@@ -78,6 +78,10 @@ def create_app(
             tz_aware=True,
             serverSelectionTimeoutMS=settings.mongo_timeout_ms,
             connectTimeoutMS=settings.mongo_timeout_ms,
+            # Check the server every second (the default is 10 s): a hung server is
+            # then noticed, and the requests waiting on it failed, in about 5 s
+            # instead of 15, and a server that comes back is used sooner.
+            heartbeatFrequencyMS=1000,
             appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
