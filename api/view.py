@@ -4,18 +4,17 @@ request record (log line and metrics)."""
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError
 from pymongo import AsyncMongoClient
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import PyMongoError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -24,27 +23,25 @@ from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from api import store
+from api.body_limit import BodyTooLarge, limit_body
 from api.context import Context
-from api.errors import ApiError, BadRequest, PersistedQueryNotFound, QueryTooLarge
+from api.error_masking import UNAVAILABLE, as_graphql_error, present
+from api.errors import ApiError, BadRequest, PersistedQueryNotFound
 from api.http_cache import apply_caching
 from api.metrics import Metrics
 from api.persisted import PersistedQueries
 from api.request_log import RequestRecord, current_record, current_request_id, log_request
 from api.settings import Settings
 
-log = logging.getLogger("newsgraph.api")
-
 # The HTTP status a response gets when its first error has this code; 200 otherwise,
 # as GraphQL over HTTP answers errors in the body.
 STATUS_BY_CODE = {"SERVICE_UNAVAILABLE": 503, "BAD_REQUEST": 400}
-INTERNAL = "INTERNAL_SERVER_ERROR"
 # Strawberry's refusals of malformed HTTP requests, said so the client can act.
 CLEARER_REASONS = {
     "Batching is not enabled": "Batched requests are not supported: send one operation "
     "per request.",
     "Unsupported content type": "POST requests must have Content-Type: application/json.",
 }
-UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class NewsGraphQL(GraphQL[Context, None]):
@@ -102,8 +99,7 @@ class NewsGraphQL(GraphQL[Context, None]):
             reason = CLEARER_REASONS.get(exc.reason, exc.reason)
             response = self.error_response(BadRequest(reason), exc.status_code, record)
         except Exception as exc:  # the edge: nothing escapes as a 500 page
-            body = self.present(GraphQLError(str(exc), original_error=exc), record)
-            response = self.json_response({"errors": [body]}, 500, record)
+            response = self.error_response(as_graphql_error(exc), 500, record)
         else:
             code = record.outcome.upper()
             response.status_code = STATUS_BY_CODE.get(code, response.status_code)
@@ -148,8 +144,7 @@ class NewsGraphQL(GraphQL[Context, None]):
         except (ApiError, PyMongoError) as error:
             if record is not None and isinstance(error, PersistedQueryNotFound):
                 record.apq = "miss"
-            graphql_error = error if isinstance(error, GraphQLError) else _wrap(error)
-            return ExecutionResult(data=None, errors=[graphql_error])
+            return ExecutionResult(data=None, errors=[as_graphql_error(error)])
         if record is not None:
             record.apq = apq
         request_data.query = query
@@ -173,82 +168,19 @@ class NewsGraphQL(GraphQL[Context, None]):
         return response
 
     def present(self, error: GraphQLError, record: RequestRecord) -> dict[str, Any]:
-        """The error as the client sees it; unexpected ones are masked and logged."""
-        cause = _cause(error)
-        formatted: dict[str, Any] = dict(error.formatted)
-        extensions = dict(formatted.get("extensions") or {})
-        if cause is None or isinstance(cause, GraphQLError):
-            if "code" not in extensions:
-                syntax = isinstance(cause or error, GraphQLSyntaxError)
-                extensions["code"] = (
-                    "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
-                )
-        elif isinstance(cause, ConnectionFailure):
-            log.warning(
-                "request %s: MongoDB unavailable at %s: %s",
-                record.request_id,
-                ".".join(map(str, error.path or ())) or "-",
-                cause,
-            )
-            formatted["message"] = "The database is unavailable; retry in a few seconds."
-            extensions = {"code": UNAVAILABLE, "requestId": record.request_id}
-        else:
-            log.error(
-                "request %s: unexpected error at %s",
-                record.request_id,
-                ".".join(map(str, error.path or ())) or "-",
-                exc_info=cause,
-            )
-            formatted["message"] = "Internal server error"
-            extensions = {"code": INTERNAL, "requestId": record.request_id}
-        formatted["extensions"] = extensions
+        formatted = present(error, record.request_id)
         if record.outcome == "ok":
-            record.outcome = str(extensions["code"]).lower()
+            record.outcome = str(formatted["extensions"]["code"]).lower()
         return formatted
 
-    def error_response(self, error: ApiError, status: int, record: RequestRecord) -> Response:
-        return self.json_response({"errors": [self.present(error, record)]}, status, record)
-
-    def json_response(self, body: dict[str, Any], status: int, record: RequestRecord) -> Response:
-        body = {"data": None, **body, "extensions": {"cost": self.no_cost()}}
+    def error_response(self, error: GraphQLError, status: int, record: RequestRecord) -> Response:
+        """A request refused or failed outside GraphQL execution, as a GraphQL response."""
+        body = {
+            "data": None,
+            "errors": [self.present(error, record)],
+            "extensions": {"cost": self.no_cost()},
+        }
         return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
     def no_cost(self) -> dict[str, int]:
         return {"requested": 0, "limit": self.settings.max_cost}
-
-
-class BodyTooLarge(QueryTooLarge):
-    pass
-
-
-def limit_body(receive: Receive, limit: int) -> Receive:
-    """``receive``, refusing a body longer than ``limit`` bytes as it arrives, so an
-    oversized request is never held in memory whole."""
-    received = 0
-
-    async def limited() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise BodyTooLarge(
-                    f"The request body is over {limit} bytes, the limit. Send a smaller "
-                    "query or fewer variables.",
-                    limit=limit,
-                )
-        return message
-
-    return limited
-
-
-def _cause(error: GraphQLError) -> BaseException | None:
-    """The exception behind a GraphQL error: None for GraphQL's own errors."""
-    cause: BaseException | None = error.original_error
-    while isinstance(cause, GraphQLError) and cause.original_error is not None:
-        cause = cause.original_error
-    return cause
-
-
-def _wrap(error: Exception) -> GraphQLError:
-    return GraphQLError(str(error), original_error=error)
