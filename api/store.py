@@ -189,7 +189,7 @@ async def search_page(
 
 
 def _includes(projection: Mapping[str, Any]) -> bool:
-    return any(value == 1 for key, value in projection.items() if key != "_id")
+    return any(value == 1 for value in projection.values())
 
 
 async def count_search(db: Database, text: str, match: Document) -> int:

@@ -36,7 +36,7 @@ def corpus_doc(n: int) -> dict[str, Any]:
         "category": ["news", "sport", "tech"][n % 3],
         "type": "article" if n % 4 else "video",
         "published": n % 5 != 0,
-        "publishedDateTime": f"2024-02-{1 + n // 3:02d}T10:00:00Z",
+        "publishedDateTime": f"2024-02-{1 + n // 3 % 28:02d}T10:00:00Z",
         "quality": (n * 7) % 10 if n % 6 else None,
         "heat": n % 4 if n % 5 else None,
         "images": [
@@ -176,3 +176,35 @@ def walk(
                 return edges
             cursor = page["pageInfo"]["endCursor"]
     raise AssertionError("the connection did not end")
+
+
+@pytest.fixture
+def recorded_api(mongo_uri: str, db_name: str) -> Iterator[ServedAPI]:
+    """The API on this test's database, keeping the queries it sends to articles."""
+    served = ServedAPI(Settings(mongodb_uri=mongo_uri, database=db_name), Recorder())
+    yield served
+    served.close()
+
+
+def plan_stages(explained: dict[str, Any]) -> list[str]:
+    """Every stage of every winning plan in an explain answer (find or aggregate)."""
+    plans = [explained["queryPlanner"]["winningPlan"]] if "queryPlanner" in explained else []
+    for stage in explained.get("stages", []):
+        if "$cursor" in stage:
+            plans.append(stage["$cursor"]["queryPlanner"]["winningPlan"])
+
+    def walk_plan(plan: dict[str, Any]) -> list[str]:
+        plan = plan.get("queryPlan", plan)
+        found = [plan["stage"]]
+        for child in [plan.get("inputStage"), *plan.get("inputStages", [])]:
+            if child:
+                found += walk_plan(child)
+        return found
+
+    return [stage for plan in plans for stage in walk_plan(plan)]
+
+
+def explain(db: Any, command: dict[str, Any]) -> list[str]:
+    """The plan stages MongoDB chooses for a command the API sent."""
+    sent = {k: v for k, v in command.items() if k not in ("lsid", "$db", "$clusterTime")}
+    return plan_stages(db.command({"explain": sent, "verbosity": "queryPlanner"}))

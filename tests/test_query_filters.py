@@ -11,7 +11,7 @@ from typing import Any
 from pymongo import MongoClient
 
 from tests.conftest import ServedAPI
-from tests.query_corpus import Recorder, corpus_api, expected_ids, walk
+from tests.query_corpus import Recorder, corpus_api, expected_ids, explain, walk
 
 __all__ = ["corpus_api"]
 
@@ -76,25 +76,6 @@ def test_paging_backward_returns_the_same_items(corpus_api: ServedAPI) -> None:
         assert len(forward) == len(expected_ids(f, field, direction)) > 9
 
 
-def _stages(plan: dict[str, Any]) -> list[str]:
-    plan = plan.get("queryPlan", plan)
-    found = [plan["stage"]]
-    for child in [plan.get("inputStage"), *plan.get("inputStages", [])]:
-        if child:
-            found += _stages(child)
-    return found
-
-
-def _winning_plans(explained: dict[str, Any]) -> list[dict[str, Any]]:
-    if "queryPlanner" in explained:
-        return [explained["queryPlanner"]["winningPlan"]]
-    plans = []
-    for stage in explained.get("stages", []):
-        if "$cursor" in stage:
-            plans.append(stage["$cursor"]["queryPlanner"]["winningPlan"])
-    return plans
-
-
 def test_every_query_sent_is_served_by_an_index(
     corpus_api: ServedAPI, mongo_client: MongoClient[dict[str, Any]]
 ) -> None:
@@ -118,13 +99,10 @@ def test_every_query_sent_is_served_by_an_index(
         if key in seen:
             continue
         seen.add(key)
-        result = db.command({"explain": command, "verbosity": "queryPlanner"})
-        plans = _winning_plans(result)
-        assert plans, result
-        for plan in plans:
-            stages = _stages(plan)
-            assert "COLLSCAN" not in stages, (json.dumps(command, default=str), stages)
-            if "find" in command:
-                assert "SORT" not in stages, (json.dumps(command, default=str), stages)
+        stages = explain(db, command)
+        assert stages, command
+        assert "COLLSCAN" not in stages, (json.dumps(command, default=str), stages)
+        if "find" in command:
+            assert "SORT" not in stages, (json.dumps(command, default=str), stages)
         explained += 1
     assert explained > 300
