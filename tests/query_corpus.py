@@ -134,14 +134,15 @@ class Recorder(CommandCounter):
                 self.queries.append(dict(command))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def corpus_api(
     mongo_client: MongoClient[dict[str, Any]],
     mongo_uri: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServedAPI]:
-    """The corpus loaded once for a whole test module, served read-only."""
-    name = f"ngtest_{RUN_ID}_corpus_{id(tmp_path_factory)}_{datetime.now().microsecond}"
+    """The corpus loaded once for the whole run, served read-only: tests that write
+    use their own database."""
+    name = f"ngtest_{RUN_ID}_corpus"
     directory = tmp_path_factory.mktemp("corpus")
     write_corpus(directory)
     report = load_paths(mongo_client[name], [directory])

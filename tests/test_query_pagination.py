@@ -11,7 +11,7 @@ from typing import Any
 from api.ids import from_global_id
 from tests.articles import write_article
 from tests.conftest import ServedAPI
-from tests.query_corpus import corpus_api, corpus_doc, write_corpus
+from tests.query_corpus import corpus_api, corpus_doc, walk, write_corpus
 
 __all__ = ["corpus_api"]
 
@@ -188,3 +188,17 @@ def test_malformed_and_foreign_cursors_are_bad_cursor(corpus_api: ServedAPI) -> 
         "query($c: String) { articles(last: 2, before: $c) { totalCount } }", {"c": "%%%"}
     )
     assert back["errors"][0]["extensions"]["code"] == "BAD_CURSOR"
+
+
+def test_backward_paging_on_search_and_catalogs(corpus_api: ServedAPI) -> None:
+    for field, arguments, size in [
+        ("search", 'query: "story 7 ai"', 7),
+        ("topics", "orderBy: {field: NAME, direction: ASC}", 3),
+        ("providers", "", 1),
+    ]:
+        forward = f"""query($cursor: String) {{ c: {field}({arguments} first: {size}, after: $cursor) {{
+            pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} edges {{ cursor }} }} }}"""
+        backward = forward.replace(f"first: {size}, after:", f"last: {size}, before:")
+        ahead = walk(corpus_api, forward, lambda d: d["c"], {})
+        behind = walk(corpus_api, backward, lambda d: d["c"], {}, backward=True)
+        assert behind == ahead and len(ahead) > size, field
