@@ -13,6 +13,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from api.cursors import decode_cursor, encode_cursor
+from api.filters import ArticleConditions
 from api.pagination import Window
 from storage.contract import ARTICLES
 
@@ -190,6 +191,17 @@ async def search_page(
 
 def _includes(projection: Mapping[str, Any]) -> bool:
     return any(value == 1 for value in projection.values())
+
+
+async def count_articles(db: Database, where: ArticleConditions) -> int:
+    """Counts the loader maintains are read, not recounted: O(1) at any size."""
+    source = where.count_source()
+    if source is None:
+        hint, _ = where.index("published")
+        return await count_matching(db[ARTICLES], where.match(), hint)
+    if not source.collection:
+        return await count_all(db, ARTICLES)
+    return await sum_counts(db, source.collection, source.field, source.ids)
 
 
 async def count_search(db: Database, text: str, match: Document) -> int:

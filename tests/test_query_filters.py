@@ -106,3 +106,34 @@ def test_every_query_sent_is_served_by_an_index(
             assert "SORT" not in stages, (json.dumps(command, default=str), stages)
         explained += 1
     assert explained > 300
+
+
+SINGLE_FILTERS: list[dict[str, Any]] = [
+    {"topics": ["Climate"]},
+    {"anyTopics": ["elections"]},
+    {"providerDomains": ["p3.example"]},
+    {"category": "tech"},
+    {"type": "video"},
+    {"published": False},
+    {"published": True},
+    {"publishedAfter": "2024-02-15T10:00:00+00:00"},
+    {"publishedBefore": "2024-02-04T10:00:00+00:00"},
+    {"minQuality": 7},
+    {"minHeat": 3},
+    {"topic": "SPACE"},
+    {"providerDomain": "WWW.P2.EXAMPLE"},
+]
+
+
+def test_each_filter_alone(corpus_api: ServedAPI) -> None:
+    query = (
+        "query($f: ArticleFilter) { articles(first: 100, filter: $f) { totalCount nodes { id } } }"
+    )
+    sizes = set()
+    for f in SINGLE_FILTERS:
+        got = corpus_api.data(query, {"f": f})["articles"]
+        want = expected_ids(f, "PUBLISHED_DATE_TIME", "DESC")
+        assert [a["id"] for a in got["nodes"]] == want, f
+        assert got["totalCount"] == len(want), f
+        sizes.add(len(want))
+    assert 0 not in sizes and 60 not in sizes  # every filter narrows, none empties
