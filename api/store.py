@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from api.cursors import decode_cursor, encode_cursor
+from api.errors import ApiError
 from api.filters import ArticleConditions
 from api.pagination import Window
 from storage.contract import ARTICLES
@@ -158,7 +161,26 @@ async def fetch_page(
     cursor = collection.find(query, projection).sort(scan.sort()).limit(window.size + 1)
     if hint is not None:
         cursor = cursor.hint(hint)
-    return _page(await cursor.to_list(), window)
+    with _index_named(collection, hint):
+        return _page(await cursor.to_list(), window)
+
+
+class MissingIndex(ApiError):
+    """A query names an index the database does not have (an older load)."""
+
+
+@contextmanager
+def _index_named(collection: AsyncCollection[Document], hint: str | None) -> Iterator[None]:
+    """Turns MongoDB's answer to a hint naming no index into what to do about it."""
+    try:
+        yield
+    except OperationFailure as exc:
+        if hint is None or "hint" not in str(exc):
+            raise
+        raise MissingIndex(
+            f"the index {hint!r} on {collection.name!r} is missing: the loader creates "
+            "every index the API needs; run `python -m loaders` once on this database"
+        ) from exc
 
 
 async def search_page(
@@ -217,7 +239,8 @@ async def count_matching(
     options: dict[str, Any] = {"limit": COUNT_LIMIT}
     if hint is not None:
         options["hint"] = hint
-    return await collection.count_documents(match, **options)
+    with _index_named(collection, hint):
+        return await collection.count_documents(match, **options)
 
 
 async def sum_counts(db: Database, collection: str, field: str, keys: Sequence[str]) -> int:

@@ -137,3 +137,13 @@ def test_each_filter_alone(corpus_api: ServedAPI) -> None:
         assert got["totalCount"] == len(want), f
         sizes.add(len(want))
     assert 0 not in sizes and 60 not in sizes  # every filter narrows, none empties
+
+
+def test_a_missing_index_says_how_to_create_it(seeded_api: ServedAPI, db: Any) -> None:
+    db["articles"].drop_index("heat_desc")
+    body = seeded_api.query(
+        "{ articles(orderBy: {field: HEAT, direction: DESC}) { nodes { id } } }"
+    )
+    message = body["errors"][0]["message"]
+    assert "heat_desc" in message and "python -m loaders" in message
+    assert seeded_api.data("{ articles { totalCount } }") == {"articles": {"totalCount": 2}}
