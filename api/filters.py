@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.contract import (
+    ARTICLES,
     CATEGORIES,
     PROVIDER_TOPICS,
     PROVIDERS,
@@ -27,6 +28,11 @@ class CountSource:
     collection: str
     field: str
     ids: tuple[str, ...]
+
+
+# The collection's own document count (an estimate kept by MongoDB, exact after a
+# clean shutdown).
+ALL_ARTICLES = CountSource(ARTICLES, "", ())
 
 
 @dataclass
@@ -97,7 +103,7 @@ class ArticleConditions:
 
     def count_source(self) -> CountSource | None:
         """Where the loader keeps this filter's count, when it does; None when the
-        articles must be counted. An empty filter is ``CountSource("", "", ())``."""
+        articles must be counted. No filter at all is ``ALL_ARTICLES``."""
         others = (
             self.any_topics
             or self.type is not None
@@ -126,4 +132,4 @@ class ArticleConditions:
             return CountSource(TOPIC_PAIRS, "count", (f"{topics[0]}|{topics[1]}",))
         if len(topics) == 1:
             return CountSource(TOPICS, "articleCount", (topics[0],))
-        return CountSource("", "", ())
+        return ALL_ARTICLES

@@ -16,7 +16,7 @@ from pymongo.errors import OperationFailure
 
 from api.cursors import decode_cursor, encode_cursor
 from api.errors import ApiError
-from api.filters import ArticleConditions
+from api.filters import ALL_ARTICLES, ArticleConditions
 from api.pagination import Window
 from storage.contract import ARTICLES
 
@@ -221,7 +221,7 @@ async def count_articles(db: Database, where: ArticleConditions) -> int:
     if source is None:
         hint, _ = where.index("published")
         return await count_matching(db[ARTICLES], where.match(), hint)
-    if not source.collection:
+    if source is ALL_ARTICLES:
         return await count_all(db, ARTICLES)
     return await sum_counts(db, source.collection, source.field, source.ids)
 
