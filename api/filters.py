@@ -101,6 +101,19 @@ class ArticleConditions:
         lead, exploded = self._lead()
         return article_index_name(lead, sort), exploded
 
+    def count_index(self) -> str:
+        """The index to count with when the count is not kept: the lead's, on the
+        field the filter bounds by a range (heat, quality, date), so that the range
+        is read as index bounds instead of checked article by article."""
+        lead, _ = self._lead()
+        ranges = (
+            ("heat", self.min_heat is not None),
+            ("quality", self.min_quality is not None),
+            ("published", self.published_after is not None or self.published_before is not None),
+        )
+        sort = next((sort for sort, bounded in ranges if bounded), "published")
+        return article_index_name(lead, sort)
+
     def count_source(self) -> CountSource | None:
         """Where the loader keeps this filter's count, when it does; None when the
         articles must be counted. No filter at all is ``ALL_ARTICLES``."""

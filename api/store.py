@@ -219,8 +219,7 @@ async def count_articles(db: Database, where: ArticleConditions) -> int:
     """Counts the loader maintains are read, not recounted: O(1) at any size."""
     source = where.count_source()
     if source is None:
-        hint, _ = where.index("published")
-        return await count_matching(db[ARTICLES], where.match(), hint)
+        return await count_matching(db[ARTICLES], where.match(), where.count_index())
     if source is ALL_ARTICLES:
         return await count_all(db, ARTICLES)
     return await sum_counts(db, source.collection, source.field, source.ids)

@@ -96,3 +96,6 @@ def test_total_count_reads_maintained_counts_or_a_bounded_count(corpus_api: Serv
         assert article_commands(maintained) == [], maintained
     (count,) = article_commands({"type": "video"})
     assert {"$limit": 10_000} in count["pipeline"]
+    # A range is counted on the index of its field, where it is index bounds.
+    assert article_commands({"minHeat": 3, "type": "video"})[0]["hint"] == "heat_desc"
+    assert article_commands({"anyTopics": ["ai"], "minQuality": 5})[0]["hint"] == "topic_quality"
