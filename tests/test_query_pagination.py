@@ -160,27 +160,21 @@ def test_malformed_and_foreign_cursors_are_bad_cursor(corpus_api: ServedAPI) -> 
     search_cursor = corpus_api.data(
         '{ search(query: "story", first: 1) { pageInfo { endCursor } } }'
     )["search"]["pageInfo"]["endCursor"]
+    heat = "orderBy: {field: HEAT, direction: DESC}, "
     cases = [
-        ("articles", "garbage!"),
-        ("articles", ""),
-        ("articles", heat_cursor),  # another order
-        ("articles(orderBy: {field: HEAT, direction: ASC})", heat_cursor),  # another direction
-        ("articles", _forge("published-desc", "not a date", "k")),
-        ("articles", _forge("published-desc", {"t": 1}, {"$gt": ""})),
-        (
-            "articles(orderBy: {field: HEAT, direction: DESC})",
-            _forge("heat-desc", {"$ne": None}, "k"),
-        ),
-        ("providers", heat_cursor),
-        ('search(query: "other words")', search_cursor),  # another query
+        ("articles", "", "garbage!"),
+        ("articles", "", ""),
+        ("articles", "", heat_cursor),  # another order
+        ("articles", "orderBy: {field: HEAT, direction: ASC}, ", heat_cursor),  # direction
+        ("articles", "", _forge("published-desc", "not a date", "k")),
+        ("articles", "", _forge("published-desc", {"t": 1}, {"$gt": ""})),
+        ("articles", heat, _forge("heat-desc", {"$ne": None}, "k")),
+        ("providers", "", heat_cursor),
+        ("search", 'query: "other words", ', search_cursor),  # another query
     ]
-    for field, cursor in cases:
-        args = "after: $c" if "(" not in field else ""
-        if "(" in field:
-            field = field[:-1] + ", after: $c)"
+    for field, arguments, cursor in cases:
         body = corpus_api.query(
-            f"query($c: String) {{ {field}{'(' + args + ')' if args else ''} {{ totalCount }} }}",
-            {"c": cursor},
+            f"query($c: String) {{ {field}({arguments}after: $c) {{ totalCount }} }}", {"c": cursor}
         )
         assert body["errors"][0]["extensions"]["code"] == "BAD_CURSOR", (field, body)
         assert body["data"] is None
