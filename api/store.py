@@ -252,8 +252,11 @@ async def count_all(db: Database, collection: str) -> int:
     return await db[collection].estimated_document_count()
 
 
-async def all_sorted(db: Database, collection: str, sort: list[tuple[str, int]]) -> list[Document]:
-    return await db[collection].find({}).sort(sort).to_list()
+async def all_sorted(
+    db: Database, collection: str, sort: list[tuple[str, int]], hint: str
+) -> list[Document]:
+    """A whole (small) collection in the order of the index ``hint`` names."""
+    return await db[collection].find({}).sort(sort).hint(hint).to_list()
 
 
 async def find_by(

@@ -16,7 +16,6 @@ from api.ids import to_global_id
 from api.settings import Settings
 from loaders.load import load_paths
 from loaders.urls import article_id, canonical_url
-from storage.contract import ARTICLES
 from storage.keys import provider_key, topic_key
 from tests.articles import article, write_article
 from tests.conftest import RUN_ID, CommandCounter, ServedAPI
@@ -117,7 +116,7 @@ def expected_ids(f: dict[str, Any], field: str, direction: str) -> list[str]:
 
 
 class Recorder(CommandCounter):
-    """Counts commands, and keeps the queries sent to ``articles`` for explain."""
+    """Counts commands, and keeps every find and aggregate sent, for explain."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -126,10 +125,7 @@ class Recorder(CommandCounter):
     def started(self, event: CommandStartedEvent) -> None:
         super().started(event)
         command = event.command
-        if (
-            event.command_name in ("find", "aggregate")
-            and command.get(event.command_name) == ARTICLES
-        ):
+        if event.command_name in ("find", "aggregate"):
             with self._lock:
                 self.queries.append(dict(command))
 

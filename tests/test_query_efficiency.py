@@ -58,7 +58,7 @@ def test_reads_fetch_only_the_selected_fields(corpus_api: ServedAPI) -> None:
     def projection(query: str) -> dict[str, Any]:
         recorder.queries.clear()
         corpus_api.data(query)
-        finds = [q for q in recorder.queries if "find" in q]
+        finds = [q for q in recorder.queries if q.get("find") == "articles"]
         assert len(finds) == 1
         return dict(finds[0]["projection"])
 
@@ -89,7 +89,7 @@ def test_total_count_reads_maintained_counts_or_a_bounded_count(corpus_api: Serv
         recorder.queries.clear()
         query = "query($f: ArticleFilter) { articles(first: 1, filter: $f) { totalCount } }"
         corpus_api.data(query, {"f": f})
-        return [q for q in recorder.queries if "aggregate" in q]
+        return [q for q in recorder.queries if q.get("aggregate") == "articles"]
 
     for maintained in ({}, {"topic": "ai"}, {"topics": ["ai", "space"]}, {"providerDomains": ["p1.example", "p2.example"]},
                        {"category": "news"}, {"topics": ["ai"], "providerDomains": ["p1.example"]}):  # fmt: skip

@@ -86,8 +86,20 @@ def test_every_query_sent_is_served_by_an_index(
     if len(recorder.queries) < len(LEADS) * len(RESIDUALS) * len(ORDERS):
         test_every_filter_and_order_pages_like_the_oracle(corpus_api)
         test_paging_backward_returns_the_same_items(corpus_api)
+    for catalog in ("providers", "topics"):
+        for field, direction in itertools.product(["ARTICLE_COUNT", "NAME"], ["ASC", "DESC"]):
+            query = f"""query($cursor: String) {{ {catalog}(first: 2, after: $cursor,
+                orderBy: {{field: {field}, direction: {direction}}}) {{ totalCount
+                pageInfo {{ hasNextPage endCursor }} edges {{ cursor }} }} }}"""
+            walk(corpus_api, query, lambda d, c=catalog: d[c], {})
+    corpus_api.data(
+        """{ categories { name } articles(first: 5) { nodes { mentionedIn(first: 2) { totalCount }
+             provider { topics(first: 3) { count } } topics { relatedTopics { count }
+             providers { count } } related { article { id } } } } }"""
+    )
     db = mongo_client[corpus_api.settings.database]
     seen: set[str] = set()
+    collections: set[str] = set()
     explained = 0
     for query in recorder.queries:
         command = {k: v for k, v in query.items() if k not in ("lsid", "$db", "$clusterTime")}
@@ -99,13 +111,20 @@ def test_every_query_sent_is_served_by_an_index(
         if key in seen:
             continue
         seen.add(key)
+        collections.add(command.get("find") or command.get("aggregate"))
+        collections.update(
+            s["$unionWith"]["coll"] for s in command.get("pipeline", []) if "$unionWith" in s
+        )
         stages = explain(db, command)
         assert stages, command
         assert "COLLSCAN" not in stages, (json.dumps(command, default=str), stages)
-        if "find" in command:
+        if "find" in command or "$unionWith" in json.dumps(command, default=str):
             assert "SORT" not in stages, (json.dumps(command, default=str), stages)
         explained += 1
     assert explained > 300
+    assert collections == {
+        "articles", "providers", "topics", "categories", "providerTopics", "topicPairs"
+    }  # fmt: skip
     # Cursors landed on every kind of position, including missing values behind a
     # lead of several topics (the bound that must stay a filter).
     sent = [json.dumps(q.get("filter", {}), default=str) for q in recorder.queries]

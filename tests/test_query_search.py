@@ -60,7 +60,7 @@ def test_ranking_phrases_exclusions_and_filters(
     # The text index finds the matches: no collection scan.
     db = mongo_client[api.settings.database]
     searches = (
-        [q for q in api.counter.queries if "aggregate" in q]
+        [q for q in api.counter.queries if q.get("aggregate") == "articles"]
         if isinstance(api.counter, Recorder)
         else []
     )
