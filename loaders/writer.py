@@ -8,13 +8,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bson.raw_bson import RawBSONDocument
 from pymongo import DeleteOne, IndexModel, ReplaceOne, UpdateOne
 from pymongo.database import Database
+from pymongo.errors import CollectionInvalid
 
+from loaders.parse import Parsed
 from storage.contract import (
+    ARTICLE_VALIDATOR,
     ARTICLES,
     CATEGORIES,
     INDEXES,
+    LOAD_PENDING,
     PROVIDER_TOPICS,
     PROVIDERS,
     TOPIC_PAIRS,
@@ -25,14 +30,32 @@ Document = dict[str, Any]
 
 
 def ensure_indexes(db: Database[Document]) -> None:
-    """Create the indexes the API relies on; existing ones are left as they are."""
-    by_collection: dict[str, list[IndexModel]] = defaultdict(list)
+    """Create the indexes the API relies on and the `articles` validator. Only what is
+    missing is created, so a second run sends no index build at all."""
+    ensure_validator(db)
+    wanted: dict[str, list[IndexModel]] = defaultdict(list)
     for index in INDEXES:
-        by_collection[index.collection].append(
+        wanted[index.collection].append(
             IndexModel(list(index.keys), name=index.name, unique=index.unique)
         )
-    for collection, models in by_collection.items():
-        db[collection].create_indexes(models)
+    for collection, models in wanted.items():
+        existing = {spec["name"] for spec in db[collection].list_indexes()}
+        missing = [model for model in models if model.document["name"] not in existing]
+        if missing:
+            db[collection].create_indexes(missing)
+
+
+def ensure_validator(db: Database[Document]) -> None:
+    """Put ARTICLE_VALIDATOR on `articles` (created if need be), unless it is there."""
+    found = list(db.list_collections(filter={"name": ARTICLES}))
+    if not found:
+        try:
+            db.create_collection(ARTICLES, validator=ARTICLE_VALIDATOR)
+        except CollectionInvalid:  # another loader created it meanwhile
+            ensure_validator(db)
+        return
+    if found[0].get("options", {}).get("validator") != ARTICLE_VALIDATOR:
+        db.command("collMod", ARTICLES, validator=ARTICLE_VALIDATOR, validationLevel="strict")
 
 
 @dataclass
@@ -43,49 +66,99 @@ class Touched:
     topics: set[str] = field(default_factory=set)
     categories: set[str] = field(default_factory=set)
 
-    def add(self, doc: Document) -> None:
-        self.domains.add(doc["provider"]["domain"])
-        self.topics.update(doc.get("topicKeys", ()))
-        if doc.get("category"):
-            self.categories.add(doc["category"])
+    def add(self, domain: str, topic_keys: Iterable[str], category: str | None) -> None:
+        self.domains.add(domain)
+        self.topics.update(topic_keys)
+        if category:
+            self.categories.add(category)
+
+    def add_stored(self, doc: Document) -> None:
+        self.add(doc["provider"]["domain"], doc.get("topicKeys", ()), doc.get("category"))
+
+    def pending_ids(self) -> set[str]:
+        return (
+            {f"provider|{key}" for key in self.domains}
+            | {f"topic|{key}" for key in self.topics}
+            | {f"category|{key}" for key in self.categories}
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.domains or self.topics or self.categories)
 
 
-@dataclass
-class WriteCounts:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
+KINDS = {"provider": "domains", "topic": "topics", "category": "categories"}
+
+
+def load_pending(db: Database[Document]) -> Touched:
+    """The keys an earlier, interrupted run had not recounted yet."""
+    touched = Touched()
+    for doc in db[LOAD_PENDING].find():
+        getattr(touched, KINDS[doc["kind"]]).add(doc["key"])
+    return touched
+
+
+class PendingLog:
+    """Records keys in `loadPending` before the articles that change them are
+    written; each key once per run."""
+
+    def __init__(self, db: Database[Document], already: Touched) -> None:
+        self.collection = db[LOAD_PENDING]
+        self.recorded = already.pending_ids()
+
+    def record(self, touched: Touched) -> None:
+        new = touched.pending_ids() - self.recorded
+        if not new:
+            return
+        writes: list[UpdateOne] = []
+        for pending_id in sorted(new):
+            kind, _, key = pending_id.partition("|")
+            doc = {"kind": kind, "key": key}
+            writes.append(UpdateOne({"_id": pending_id}, {"$set": doc}, upsert=True))
+        self.collection.bulk_write(writes, ordered=False)
+        self.recorded |= new
+
+    def clear(self) -> None:
+        """Called once the recount is done: every recorded key is counted right."""
+        ids = sorted(self.recorded)
+        for start in range(0, len(ids), 10_000):
+            self.collection.delete_many({"_id": {"$in": ids[start : start + 10_000]}})
 
 
 def write_articles(
-    db: Database[Document], docs: list[Document], touched: Touched
+    db: Database[Document], docs: list[Parsed], touched: Touched, pending: PendingLog
 ) -> dict[str, str]:
     """Upsert a batch of articles; returns each id's outcome: inserted, updated or
-    unchanged. An article whose content hash is unchanged is not rewritten."""
+    unchanged. An article whose content hash is unchanged is not rewritten. The keys
+    whose counts change are recorded in `loadPending` before any article is written."""
     articles = db[ARTICLES]
     existing = {
         old["_id"]: old
         for old in articles.find(
-            {"_id": {"$in": [doc["_id"] for doc in docs]}},
+            {"_id": {"$in": [doc.id for doc in docs]}},
             {"contentHash": 1, "provider.domain": 1, "topicKeys": 1, "category": 1},
         )
     }
     outcomes: dict[str, str] = {}
-    writes = []
+    writes: list[ReplaceOne[Document]] = []
+    batch_keys = Touched()
     for doc in docs:
-        touched.add(doc)
-        old = existing.get(doc["_id"])
+        old = existing.get(doc.id)
         if old is None:
-            outcomes[doc["_id"]] = "inserted"
-        elif old.get("contentHash") == doc["contentHash"]:
-            outcomes[doc["_id"]] = "unchanged"
+            outcomes[doc.id] = "inserted"
+        elif old.get("contentHash") == doc.content_hash:
+            outcomes[doc.id] = "unchanged"
             continue
         else:
-            outcomes[doc["_id"]] = "updated"
-            touched.add(old)
-        writes.append(ReplaceOne({"_id": doc["_id"]}, doc, upsert=True))
+            outcomes[doc.id] = "updated"
+            batch_keys.add_stored(old)
+        batch_keys.add(doc.domain, doc.topic_keys, doc.category)
+        writes.append(ReplaceOne({"_id": doc.id}, RawBSONDocument(doc.bson), upsert=True))
     if writes:
+        pending.record(batch_keys)
         articles.bulk_write(writes, ordered=False)
+        touched.domains |= batch_keys.domains
+        touched.topics |= batch_keys.topics
+        touched.categories |= batch_keys.categories
     return outcomes
 
 

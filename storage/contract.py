@@ -86,3 +86,81 @@ INDEXES: tuple[Index, ...] = (
     Index(PROVIDER_TOPICS, (("topic", 1), ("count", -1), ("provider", 1)), "topic_count"),
     Index(TOPIC_PAIRS, (("topic", 1), ("count", -1), ("other", 1)), "topic_count"),
 )
+
+
+# Loader bookkeeping: the provider domains, topic keys and categories whose counts a
+# run may have changed, recorded before it writes the articles and cleared after it
+# recounted them, so that a run killed in between is finished by the next one.
+# {_id: "<kind>|<key>", kind: "provider" | "topic" | "category", key}
+LOAD_PENDING = "loadPending"
+
+_TEXT = {"bsonType": "string"}
+_URL = {"bsonType": "string", "pattern": "^[hH][tT][tT][pP][sS]?://"}
+_COUNT = {"bsonType": ["int", "long"], "minimum": 0}
+_TEXTS = {"bsonType": "array", "items": _TEXT}
+_IMAGES = {
+    "bsonType": "array",
+    "items": {
+        "bsonType": "object",
+        "required": ["url"],
+        "properties": {
+            "url": _URL,
+            "width": _COUNT,
+            "height": _COUNT,
+            "isCached": {"bsonType": "bool"},
+        },
+    },
+}
+_PROVIDER = {
+    "bsonType": "object",
+    "required": ["name", "domain"],
+    "properties": {"name": _TEXT, "domain": {"bsonType": "string", "minLength": 1}},
+}
+
+# The `$jsonSchema` validator on `articles`: whoever writes, a stored article has the
+# fields the API relies on, with their types.
+ARTICLE_VALIDATOR: dict[str, Any] = {
+    "$jsonSchema": {
+        "bsonType": "object",
+        "required": [
+            *("_id", "webUrl", "canonicalUrl", "title", "publishedDateTime"),
+            *("provider", "topics", "topicKeys", "contentHash"),
+        ],
+        "properties": {
+            "_id": {"bsonType": "string"},
+            "webUrl": _URL,
+            "canonicalUrl": _URL,
+            "originalUrl": _URL,
+            "title": {"bsonType": "string", "minLength": 1},
+            "excerpt": _TEXT,
+            "category": _TEXT,
+            "type": _TEXT,
+            "publishedDateTime": {"bsonType": "date"},
+            "quality": _COUNT,
+            "heat": _COUNT,
+            "published": {"bsonType": "bool"},
+            "provider": _PROVIDER,
+            "topics": _TEXTS,
+            "topicKeys": _TEXTS,
+            "images": _IMAGES,
+            "related": {
+                "bsonType": "array",
+                "items": {
+                    "bsonType": "object",
+                    "required": ["title", "webUrl"],
+                    "properties": {
+                        "title": _TEXT,
+                        "webUrl": _URL,
+                        "publishedDateTime": {"bsonType": "date"},
+                        "provider": _PROVIDER,
+                        "quality": _COUNT,
+                        "images": _IMAGES,
+                    },
+                },
+            },
+            "secured": _TEXT,
+            "extra": {"bsonType": "object"},
+            "contentHash": _TEXT,
+        },
+    }
+}
