@@ -3,13 +3,14 @@ collections consistent with them."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bson import ObjectId
 from bson.raw_bson import RawBSONDocument
-from pymongo import DeleteOne, IndexModel, ReplaceOne, UpdateOne
+from pymongo import IndexModel, ReplaceOne, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import CollectionInvalid
 
@@ -162,52 +163,70 @@ def write_articles(
     return outcomes
 
 
-def _most_common(names: Counter[str]) -> str:
-    # Ties go to the alphabetically first name, so the choice is stable.
-    return min(names, key=lambda name: (-names[name], name))
+# Above this many keys, a recount covers every article instead of matching the keys.
+MATCH_AT_MOST = 50_000
+
+
+def _recount(
+    db: Database[Document],
+    into: str,
+    keys: set[str],
+    match_field: str,
+    grouping: list[Document],
+    owner: str = "_id",
+) -> None:
+    """Recount one derived collection for ``keys``, inside MongoDB ($merge): rows are
+    replaced and stamped with this recount's id; the keys' rows not stamped (no
+    article has them any more) are deleted."""
+    if not keys:
+        return
+    stamp = ObjectId()
+    ordered = sorted(keys)
+    match: list[Document] = (
+        [{"$match": {match_field: {"$in": ordered}}}] if len(ordered) <= MATCH_AT_MOST else []
+    )
+    merge = {"$merge": {"into": into, "on": "_id", "whenMatched": "replace"}}
+    db[ARTICLES].aggregate([*match, *grouping, {"$set": {"run": stamp}}, merge])
+    stale: Document = {"run": {"$ne": stamp}}
+    if match:
+        stale[owner] = {"$in": ordered}
+    db[into].delete_many(stale)
+
+
+def _named_counts(key: str, name: Any) -> list[Document]:
+    """Count articles per key; the name is the most common spelling, ties going to
+    the alphabetically first, so the choice is stable."""
+    return [
+        {"$group": {"_id": {"k": key, "n": name}, "c": {"$sum": 1}}},
+        {"$sort": {"_id.k": 1, "c": -1, "_id.n": 1}},
+        {"$group": {"_id": "$_id.k", "name": {"$first": "$_id.n"}, "articleCount": {"$sum": "$c"}}},
+    ]
 
 
 def refresh_counts(db: Database[Document], touched: Touched) -> None:
-    """Recount the touched providers, topics and categories from `articles`.
+    """Recount the touched providers, topics and categories, and their co-occurrences,
+    from `articles`.
 
     Counting from the articles themselves (rather than adding deltas) makes the
     result right whatever happened before, including an interrupted earlier run."""
-    if touched.domains:
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"provider.domain": {"$in": sorted(touched.domains)}}},
-                {
-                    "$group": {
-                        "_id": {"k": "$provider.domain", "n": "$provider.name"},
-                        "c": {"$sum": 1},
-                    }
-                },
-            ]
-        )
-        _replace_counts(db, PROVIDERS, touched.domains, rows)
-    if touched.topics:
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"topicKeys": {"$in": sorted(touched.topics)}}},
-                {"$unwind": {"path": "$topicKeys", "includeArrayIndex": "i"}},
-                {"$match": {"topicKeys": {"$in": sorted(touched.topics)}}},
-                {
-                    "$group": {
-                        "_id": {"k": "$topicKeys", "n": {"$arrayElemAt": ["$topics", "$i"]}},
-                        "c": {"$sum": 1},
-                    }
-                },
-            ]
-        )
-        _replace_counts(db, TOPICS, touched.topics, rows)
-    if touched.categories:
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"category": {"$in": sorted(touched.categories)}}},
-                {"$group": {"_id": {"k": "$category", "n": "$category"}, "c": {"$sum": 1}}},
-            ]
-        )
-        _replace_counts(db, CATEGORIES, touched.categories, rows)
+    _recount(
+        db, PROVIDERS, touched.domains, "provider.domain",
+        _named_counts("$provider.domain", "$provider.name"),
+    )  # fmt: skip
+    keys = sorted(touched.topics)
+    _recount(
+        db, TOPICS, touched.topics, "topicKeys",
+        [
+            {"$project": {"topicKeys": 1, "topics": 1}},
+            {"$unwind": {"path": "$topicKeys", "includeArrayIndex": "i"}},
+            *([{"$match": {"topicKeys": {"$in": keys}}}] if len(keys) <= MATCH_AT_MOST else []),
+            *_named_counts("$topicKeys", {"$arrayElemAt": ["$topics", "$i"]}),
+        ],
+    )  # fmt: skip
+    _recount(
+        db, CATEGORIES, touched.categories, "category",
+        [{"$match": {"category": {"$type": "string"}}}, *_named_counts("$category", "$category")],
+    )  # fmt: skip
     refresh_pairs(db, touched)
 
 
@@ -216,76 +235,28 @@ def refresh_pairs(db: Database[Document], touched: Touched) -> None:
 
     Every article that changed has all its old and new keys in ``touched``, so each
     pair it affects has its owner recounted here, in both directions."""
-    if touched.domains:
-        domains = sorted(touched.domains)
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"provider.domain": {"$in": domains}}},
-                {"$unwind": "$topicKeys"},
-                {"$group": {"_id": {"a": "$provider.domain", "b": "$topicKeys"}, "c": {"$sum": 1}}},
-            ]
-        )
-        _replace_pairs(db, PROVIDER_TOPICS, ("provider", "topic"), domains, rows)
-    if touched.topics:
-        topics = sorted(touched.topics)
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"topicKeys": {"$in": topics}}},
-                {"$project": {"a": "$topicKeys", "b": "$topicKeys"}},
-                {"$unwind": "$a"},
-                {"$match": {"a": {"$in": topics}}},
-                {"$unwind": "$b"},
-                {"$match": {"$expr": {"$ne": ["$a", "$b"]}}},
-                {"$group": {"_id": {"a": "$a", "b": "$b"}, "c": {"$sum": 1}}},
-            ]
-        )
-        _replace_pairs(db, TOPIC_PAIRS, ("topic", "other"), topics, rows)
-
-
-def _replace_pairs(
-    db: Database[Document],
-    collection: str,
-    fields: tuple[str, str],
-    owners: list[str],
-    rows: Iterable[Document],
-) -> None:
-    """Upsert the counted pairs, then drop the owners' pairs that no longer occur."""
-    owner, other = fields
-    writes: list[UpdateOne] = []
-    kept: list[str] = []
-    for row in rows:
-        key = f"{row['_id']['a']}|{row['_id']['b']}"
-        kept.append(key)
-        writes.append(
-            UpdateOne(
-                {"_id": key},
-                {"$set": {owner: row["_id"]["a"], other: row["_id"]["b"], "count": row["c"]}},
-                upsert=True,
-            )
-        )
-    if writes:
-        db[collection].bulk_write(writes, ordered=False)
-    db[collection].delete_many({owner: {"$in": owners}, "_id": {"$nin": kept}})
-
-
-def _replace_counts(
-    db: Database[Document], collection: str, keys: set[str], rows: Iterable[Document]
-) -> None:
-    names: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        names[row["_id"]["k"]][row["_id"]["n"]] += row["c"]
-    writes: list[UpdateOne | DeleteOne] = []
-    for key in sorted(keys):
-        if key in names:
-            spellings = names[key]
-            writes.append(
-                UpdateOne(
-                    {"_id": key},
-                    {"$set": {"name": _most_common(spellings), "articleCount": spellings.total()}},
-                    upsert=True,
-                )
-            )
-        else:
-            writes.append(DeleteOne({"_id": key}))
-    if writes:
-        db[collection].bulk_write(writes, ordered=False)
+    pair_id = {"$concat": ["$_id.a", "|", "$_id.b"]}
+    _recount(
+        db, PROVIDER_TOPICS, touched.domains, "provider.domain",
+        [
+            {"$project": {"a": "$provider.domain", "b": "$topicKeys"}},
+            {"$unwind": "$b"},
+            {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},
+            {"$project": {"_id": pair_id, "provider": "$_id.a", "topic": "$_id.b", "count": 1}},
+        ],
+        owner="provider",
+    )  # fmt: skip
+    topics = sorted(touched.topics)
+    _recount(
+        db, TOPIC_PAIRS, touched.topics, "topicKeys",
+        [
+            {"$project": {"a": "$topicKeys", "b": "$topicKeys"}},
+            {"$unwind": "$a"},
+            *([{"$match": {"a": {"$in": topics}}}] if len(topics) <= MATCH_AT_MOST else []),
+            {"$unwind": "$b"},
+            {"$match": {"$expr": {"$ne": ["$a", "$b"]}}},
+            {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},
+            {"$project": {"_id": pair_id, "topic": "$_id.a", "other": "$_id.b", "count": 1}},
+        ],
+        owner="topic",
+    )  # fmt: skip
