@@ -17,7 +17,7 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from loaders.inputs import DEFAULT_MAX_SIZE, FORMATS, count_inputs
-from loaders.load import LoadOptions, load_paths
+from loaders.load import BATCH_SIZE, LoadOptions, load_paths
 from loaders.progress import feedback
 from loaders.report import Report
 from storage.contract import database_name
@@ -43,6 +43,12 @@ def byte_size(text: str) -> int:
 def worker_count(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a number of workers >= 1: {text!r}")
+    return int(text)
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number >= 1: {text!r}")
     return int(text)
 
 
@@ -73,6 +79,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_MAX_SIZE,
         help="largest input accepted, per file (per line for JSON Lines); default 1MiB",
     )
+    parser.add_argument(
+        "--batch-size", type=positive, default=BATCH_SIZE, help="articles a bulk write (1000)"
+    )
     parser.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report")
     parser.add_argument("--dry-run", action="store_true", help="validate everything, write nothing")
     parser.add_argument(
@@ -102,13 +111,18 @@ def main(argv: list[str] | None = None) -> int:
         max_size=args.max_size,
         dry_run=args.dry_run,
         strict=args.strict,
+        batch_size=args.batch_size,
         stdin_format=args.format,
         expected_inputs=count_inputs(args.paths),
     )
     client: MongoClient[dict[str, Any]] | None = None
     try:
         if not args.dry_run:
-            client = MongoClient(uri, serverSelectionTimeoutMS=5000)
+            # A timeout in the URI (serverSelectionTimeoutMS=...) wins over ours.
+            timeout: dict[str, Any] = {}
+            if "serverselectiontimeoutms" not in uri.lower():
+                timeout["serverSelectionTimeoutMS"] = 5000
+            client = MongoClient(uri, **timeout)
             client.admin.command("ping")
         db = client[database_name()] if client else None
         assert options.expected_inputs is not None

@@ -55,6 +55,7 @@ class LoadOptions:
     max_size: int = DEFAULT_MAX_SIZE
     dry_run: bool = False
     strict: bool = False
+    batch_size: int = BATCH_SIZE
     stdin_format: str = "frontmatter"
     expected_inputs: int | None = None  # a hint: small runs skip the worker pool
 
@@ -124,8 +125,11 @@ class BatchWriter(threading.Thread):
 class Run:
     """One pass over the inputs: deduplicates, batches and hands batches on."""
 
-    def __init__(self, report: Report, write: Callable[[list[Parsed]], None] | None) -> None:
+    def __init__(
+        self, report: Report, write: Callable[[list[Parsed]], None] | None, batch_size: int
+    ) -> None:
         self.report = report
+        self.batch_size = batch_size
         self.write = write
         self.batch: dict[str, Parsed] = {}
         # 64-bit prefixes of the ids seen so far: enough to spot a duplicate URL in
@@ -149,7 +153,7 @@ class Run:
             self.pending_duplicates.append((item.id, item.source))
         self.seen.add(fingerprint)
         self.batch[item.id] = item
-        if len(self.batch) >= BATCH_SIZE:
+        if len(self.batch) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
@@ -203,7 +207,7 @@ def _run(
         touched = load_pending(db)  # an interrupted run's keys are recounted too
         writer = BatchWriter(db, report, touched)
         writer.start()
-    run = Run(report, writer.submit if writer else None)
+    run = Run(report, writer.submit if writer else None, options.batch_size)
     try:
         tasks = discover(paths, options.max_size, options.stdin_format, stdin)
         for items in parse_all(tasks, options):
