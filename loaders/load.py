@@ -113,7 +113,12 @@ class BatchWriter(threading.Thread):
                 self.error = exc
                 continue
             for item in batch:
-                self.report.outcome(item.source, item.id, outcomes[item.id])
+                outcome = outcomes[item.id]
+                if outcome.startswith("rejected"):
+                    reason = outcome.partition(": ")[2]
+                    self.report.reject(item.source, f"{item.source}: {reason}")
+                else:
+                    self.report.outcome(item.source, item.id, outcome)
 
     def finish(self) -> None:
         self.queue.put(None)

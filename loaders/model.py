@@ -174,11 +174,16 @@ class Record(Type):
         return [str(key) for key in value if key not in self.fields]
 
 
+def _storable_key(key: Any) -> str:
+    text = str(key).replace("\x00", "\\0")
+    return "\uff04" + text[1:] if text.startswith("$") else text  # $ would read as an operator
+
+
 def storable(value: Any) -> Any:
-    """A YAML/JSON value made safe for BSON: text keys without NUL, integers that fit
-    in 64 bits (wider ones kept as text)."""
+    """A YAML/JSON value made safe for BSON: text keys without NUL or a leading $,
+    integers that fit in 64 bits (wider ones kept as text)."""
     if isinstance(value, dict):
-        return {str(key).replace("\x00", "\\0"): storable(item) for key, item in value.items()}
+        return {_storable_key(key): storable(item) for key, item in value.items()}
     if isinstance(value, list):
         return [storable(item) for item in value]
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from loaders.errors import InputError
 from loaders.model import ARTICLE, repair_text
 from loaders.urls import article_id, canonical_url, domain_of
 from storage.keys import provider_key, topic_key
@@ -14,9 +15,11 @@ from storage.keys import provider_key, topic_key
 __all__ = ["content_hash", "normalise_article", "repair_text", "unknown_fields"]
 
 
-def _provider(raw: dict[str, Any] | None, web_url: str) -> dict[str, str]:
+def _provider(raw: dict[str, Any] | None, web_url: str, field: str) -> dict[str, str]:
     raw = raw or {}
     domain = provider_key(raw["domain"]) if raw.get("domain") else domain_of(web_url)
+    if not domain:
+        raise InputError("not a domain name", field=f"{field}.domain")
     return {"name": raw.get("name") or domain, "domain": domain}
 
 
@@ -29,10 +32,10 @@ def _topics(names: list[str]) -> tuple[list[str], list[str]]:
     return list(kept.values()), list(kept)
 
 
-def _related(item: dict[str, Any]) -> dict[str, Any]:
+def _related(item: dict[str, Any], index: int) -> dict[str, Any]:
     item["canonicalUrl"] = canonical_url(item["webUrl"])
     if "provider" in item:
-        item["provider"] = _provider(item["provider"], item["webUrl"])
+        item["provider"] = _provider(item["provider"], item["webUrl"], f"related[{index}].provider")
     item.setdefault("images", [])
     return item
 
@@ -45,11 +48,11 @@ def normalise_article(raw: Any) -> dict[str, Any]:
     doc.update(
         _id=article_id(canonical),
         canonicalUrl=canonical,
-        provider=_provider(doc.get("provider"), doc["webUrl"]),
+        provider=_provider(doc.get("provider"), doc["webUrl"], "provider"),
         topics=topics,
         topicKeys=keys,
         images=doc.get("images", []),
-        related=[_related(item) for item in doc.get("related", [])],
+        related=[_related(item, index) for index, item in enumerate(doc.get("related", []))],
     )
     doc["contentHash"] = content_hash(doc)
     return doc

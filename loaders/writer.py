@@ -11,8 +11,9 @@ from typing import Any
 from bson import ObjectId
 from bson.raw_bson import RawBSONDocument
 from pymongo import IndexModel, ReplaceOne, UpdateOne
+from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import CollectionInvalid
+from pymongo.errors import BulkWriteError, CollectionInvalid
 
 from loaders.parse import Parsed
 from storage.contract import (
@@ -28,6 +29,7 @@ from storage.contract import (
 )
 
 Document = dict[str, Any]
+DOCUMENT_VALIDATION_FAILURE = 121
 
 
 def ensure_indexes(db: Database[Document]) -> None:
@@ -125,6 +127,28 @@ class PendingLog:
             self.collection.delete_many({"_id": {"$in": ids[start : start + 10_000]}})
 
 
+def _bulk_write(
+    articles: Collection[Document],
+    writes: list[ReplaceOne[Document]],
+    ids: list[str],
+    outcomes: dict[str, str],
+) -> None:
+    """Unordered bulk write; a document the validator refuses becomes a rejection
+    ("rejected: why") instead of failing the run. Any other error is raised."""
+    try:
+        articles.bulk_write(writes, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if exc.details.get("writeConcernErrors") or any(
+            error.get("code") != DOCUMENT_VALIDATION_FAILURE for error in errors
+        ):
+            raise
+        for error in errors:
+            outcomes[ids[error["index"]]] = (
+                "rejected: refused by the articles validator (storage.contract)"
+            )
+
+
 def write_articles(
     db: Database[Document], docs: list[Parsed], touched: Touched, pending: PendingLog
 ) -> dict[str, str]:
@@ -142,6 +166,7 @@ def write_articles(
     outcomes: dict[str, str] = {}
     writes: list[ReplaceOne[Document]] = []
     batch_keys = Touched()
+    written: list[str] = []
     for doc in docs:
         old = existing.get(doc.id)
         if old is None:
@@ -154,9 +179,10 @@ def write_articles(
             batch_keys.add_stored(old)
         batch_keys.add(doc.domain, doc.topic_keys, doc.category)
         writes.append(ReplaceOne({"_id": doc.id}, RawBSONDocument(doc.bson), upsert=True))
+        written.append(doc.id)
     if writes:
         pending.record(batch_keys)
-        articles.bulk_write(writes, ordered=False)
+        _bulk_write(articles, writes, written, outcomes)
         touched.domains |= batch_keys.domains
         touched.topics |= batch_keys.topics
         touched.categories |= batch_keys.categories
