@@ -28,7 +28,14 @@ from typing import Any
 
 from pymongo.database import Database
 
-from loaders.inputs import DEFAULT_MAX_SIZE, Task, Unusable, discover, read_stdin
+from loaders.inputs import (
+    DEFAULT_MAX_SIZE,
+    Task,
+    Unusable,
+    count_inputs,
+    discover,
+    read_stdin,
+)
 from loaders.parse import Item, Parsed, Rejected, parse_tasks
 from loaders.report import Duplicate, Report
 from loaders.writer import (
@@ -187,6 +194,8 @@ def load_paths(
     nothing is written either if any input is rejected."""
     options = options or LoadOptions()
     paths = list(paths)
+    if options.expected_inputs is None:
+        options = replace(options, expected_inputs=count_inputs(paths))
     stdin = read_stdin(paths)
     if options.strict and not options.dry_run:
         checked = _run(None, paths, stdin, replace(options, dry_run=True), progress)

@@ -18,7 +18,8 @@ Stored shapes (field names follow the source feed, as its users know them):
     related           [{title, webUrl, canonicalUrl, excerpt?, publishedDateTime?, ampWebUrl?,
                         cdnAmpWebUrl?, type?, quality?, provider?, images: [...]}]
     secured           str | absent   opaque; stored, never served
-    extra             {..}           fields the model does not know
+    extra             {..} | absent  fields the model does not know (also in related
+                                     items, images and provider when they have some)
     contentHash       str            digest of the normalised content: unchanged => no rewrite
 
 ``providers``:  {_id: domain, name, articleCount}
@@ -30,7 +31,8 @@ Stored shapes (field names follow the source feed, as its users know them):
     how many articles carry both topics, stored in both directions (Topic.relatedTopics)
 
 Every count is recomputed from ``articles`` by the loader after it writes, so the
-derived collections agree with ``articles`` after every run.
+derived collections agree with ``articles`` after every run. Each derived row also
+carries ``run``: the ObjectId of the recount that wrote it (loader bookkeeping).
 """
 
 from __future__ import annotations
