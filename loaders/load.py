@@ -154,9 +154,6 @@ class Run:
             self.report.reject(item.source, item.reason)
             return
         self.report.unknown_fields.update(item.unknown)
-        if self.write is None:
-            self.report.outcome(item.source, item.id, "valid")
-            return
         fingerprint = int(item.id[:16], 16)
         if fingerprint in self.seen:
             earlier = self.batch.pop(item.id, None)
@@ -164,6 +161,9 @@ class Run:
                 self.report.outcome(earlier.source, earlier.id, "superseded")
             self.pending_duplicates.append((item.id, item.source))
         self.seen.add(fingerprint)
+        if self.write is None:  # a dry run
+            self.report.outcome(item.source, item.id, "valid")
+            return
         self.batch[item.id] = item
         if len(self.batch) >= self.batch_size:
             self.flush()
@@ -229,7 +229,7 @@ def _run(
             for item in items:
                 run.take(item)
             if progress:
-                progress(report.files, len(run.seen) or report.valid, report.rejected)
+                progress(report.files, len(run.seen), report.rejected)
         run.flush()
     finally:
         if writer is not None:

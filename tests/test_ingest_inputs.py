@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -263,4 +264,26 @@ def test_the_later_of_two_inputs_with_the_same_url_wins(tmp_path: Path, db: Db) 
     assert described == [
         "b/1.txt: same URL as a/1.txt; the later input in sorted order wins",
         "d.txt: same URL as c.jsonl:1; the later input in sorted order wins",
+    ]
+
+
+def test_a_time_without_a_zone_is_utc_and_others_are_converted(tmp_path: Path, db: Db) -> None:
+    write_article(tmp_path, "a.txt", article(1, publishedDateTime="2024-03-01T10:00:00"))
+    write_article(tmp_path, "b.txt", article(2, publishedDateTime="2024-03-01T10:00:00+02:00"))
+    write_article(tmp_path, "c.txt", article(3, publishedDateTime="2024-03-01"))
+    load_paths(db, [tmp_path])
+    stored = {d["title"]: d["publishedDateTime"] for d in db.articles.find()}
+    assert stored == {
+        "Article number 1": datetime(2024, 3, 1, 10, tzinfo=UTC),
+        "Article number 2": datetime(2024, 3, 1, 8, tzinfo=UTC),
+        "Article number 3": datetime(2024, 3, 1, tzinfo=UTC),
+    }
+
+
+def test_a_dry_run_names_duplicates_too(tmp_path: Path) -> None:
+    write_article(tmp_path, "a.txt", article(1))
+    write_article(tmp_path, "b.txt", article(1, title="Again"))
+    report = load_paths(None, [tmp_path], LoadOptions(dry_run=True))
+    assert [(Path(d.earlier).name, Path(d.later).name) for d in report.duplicates] == [
+        ("a.txt", "b.txt")
     ]
