@@ -188,7 +188,7 @@ def main() -> None:
         f"| {args.n:,} | {load_rate:,.0f}/s | {parse_rate:,.0f}/s | {write_rate:,.0f}/s "
         f"| {results['ratioToSlowerFloor']} | {results['peakRssMiB']} MiB |"
     )
-    print(f"\nwritten to {args.results.relative_to(ROOT)}")
+    print(f"\nwritten to {args.results}")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from loaders.inputs import (
 )
 from loaders.parse import Item, Parsed, Rejected, parse_tasks
 from loaders.report import Duplicate, Report
+from loaders.seen import SeenIds
 from loaders.writer import (
     PendingLog,
     Touched,
@@ -144,9 +145,9 @@ class Run:
         self.batch_size = batch_size
         self.write = write
         self.batch: dict[str, Parsed] = {}
-        # 64-bit prefixes of the ids seen so far: enough to spot a duplicate URL in
-        # ~64 bytes an article, without keeping sources or documents.
-        self.seen: set[int] = set()
+        # Enough to spot a duplicate URL in 8 bytes an article: the earlier input is
+        # named at the end, from the outcome log.
+        self.seen = SeenIds()
         self.pending_duplicates: list[tuple[str, str]] = []
 
     def take(self, item: Item) -> None:
@@ -154,13 +155,13 @@ class Run:
             self.report.reject(item.source, item.reason)
             return
         self.report.unknown_fields.update(item.unknown)
-        fingerprint = int(item.id[:16], 16)
-        if fingerprint in self.seen:
+        if item.id in self.seen:
             earlier = self.batch.pop(item.id, None)
             if earlier is not None:
                 self.report.outcome(earlier.source, earlier.id, "superseded")
             self.pending_duplicates.append((item.id, item.source))
-        self.seen.add(fingerprint)
+        else:
+            self.seen.add(item.id)
         if self.write is None:  # a dry run
             self.report.outcome(item.source, item.id, "valid")
             return
