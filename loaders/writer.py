@@ -189,34 +189,43 @@ def write_articles(
     return outcomes
 
 
-# Above this many keys, a recount covers every article instead of matching the keys.
-MATCH_AT_MOST = 50_000
+def _scope(db: Database[Document], keys: set[str], listed_in: str) -> list[str] | None:
+    """The keys to recount, or None for all of them: when they are most of the keys
+    there are (a first load, a re-run after a crash), rebuilding the whole collection
+    with $out is several times faster than merging row by row."""
+    if not keys:
+        return []
+    if len(keys) * 2 >= db[listed_in].estimated_document_count():
+        return None
+    return sorted(keys)
 
 
 def _recount(
     db: Database[Document],
     into: str,
-    keys: set[str],
+    keys: list[str] | None,
     match_field: str,
     grouping: list[Document],
     owner: str = "_id",
 ) -> None:
-    """Recount one derived collection for ``keys``, inside MongoDB ($merge): rows are
-    replaced and stamped with this recount's id; the keys' rows not stamped (no
+    """Recount one derived collection inside MongoDB. ``keys`` None: rebuilt whole
+    ($out keeps its indexes and swaps it in at once). Otherwise only the keys' rows:
+    replaced ($merge) and stamped with this recount's id; their rows not stamped (no
     article has them any more) are deleted."""
+    stamp = ObjectId()
+    if keys is None:
+        db[ARTICLES].aggregate([*grouping, {"$set": {"run": stamp}}, {"$out": into}])
+        return
     if not keys:
         return
-    stamp = ObjectId()
-    ordered = sorted(keys)
-    match: list[Document] = (
-        [{"$match": {match_field: {"$in": ordered}}}] if len(ordered) <= MATCH_AT_MOST else []
-    )
     merge = {"$merge": {"into": into, "on": "_id", "whenMatched": "replace"}}
-    db[ARTICLES].aggregate([*match, *grouping, {"$set": {"run": stamp}}, merge])
-    stale: Document = {"run": {"$ne": stamp}}
-    if match:
-        stale[owner] = {"$in": ordered}
-    db[into].delete_many(stale)
+    match = {"$match": {match_field: {"$in": keys}}}
+    db[ARTICLES].aggregate([match, *grouping, {"$set": {"run": stamp}}, merge])
+    db[into].delete_many({owner: {"$in": keys}, "run": {"$ne": stamp}})
+
+
+def _only(field: str, keys: list[str] | None) -> list[Document]:
+    return [] if keys is None else [{"$match": {field: {"$in": keys}}}]
 
 
 def _named_counts(key: str, name: Any) -> list[Document]:
@@ -235,35 +244,34 @@ def refresh_counts(db: Database[Document], touched: Touched) -> None:
 
     Counting from the articles themselves (rather than adding deltas) makes the
     result right whatever happened before, including an interrupted earlier run."""
+    domains = _scope(db, touched.domains, PROVIDERS)
+    topics = _scope(db, touched.topics, TOPICS)
+    categories = _scope(db, touched.categories, CATEGORIES)
     _recount(
-        db, PROVIDERS, touched.domains, "provider.domain",
+        db, PROVIDERS, domains, "provider.domain",
         _named_counts("$provider.domain", "$provider.name"),
     )  # fmt: skip
-    keys = sorted(touched.topics)
     _recount(
-        db, TOPICS, touched.topics, "topicKeys",
+        db, TOPICS, topics, "topicKeys",
         [
             {"$project": {"topicKeys": 1, "topics": 1}},
             {"$unwind": {"path": "$topicKeys", "includeArrayIndex": "i"}},
-            *([{"$match": {"topicKeys": {"$in": keys}}}] if len(keys) <= MATCH_AT_MOST else []),
+            *_only("topicKeys", topics),
             *_named_counts("$topicKeys", {"$arrayElemAt": ["$topics", "$i"]}),
         ],
     )  # fmt: skip
     _recount(
-        db, CATEGORIES, touched.categories, "category",
-        [{"$match": {"category": {"$type": "string"}}}, *_named_counts("$category", "$category")],
+        db, CATEGORIES, categories, "category",
+        [
+            {"$match": {"category": {"$type": "string", "$ne": ""}}},
+            *_named_counts("$category", "$category"),
+        ],
     )  # fmt: skip
-    refresh_pairs(db, touched)
-
-
-def refresh_pairs(db: Database[Document], touched: Touched) -> None:
-    """Recount provider x topic and topic x topic co-occurrences for the touched keys.
-
-    Every article that changed has all its old and new keys in ``touched``, so each
-    pair it affects has its owner recounted here, in both directions."""
     pair_id = {"$concat": ["$_id.a", "|", "$_id.b"]}
+    # Every article that changed has all its old and new keys in ``touched``, so each
+    # pair it affects has its owner recounted here, in both directions.
     _recount(
-        db, PROVIDER_TOPICS, touched.domains, "provider.domain",
+        db, PROVIDER_TOPICS, domains, "provider.domain",
         [
             {"$project": {"a": "$provider.domain", "b": "$topicKeys"}},
             {"$unwind": "$b"},
@@ -272,13 +280,12 @@ def refresh_pairs(db: Database[Document], touched: Touched) -> None:
         ],
         owner="provider",
     )  # fmt: skip
-    topics = sorted(touched.topics)
     _recount(
-        db, TOPIC_PAIRS, touched.topics, "topicKeys",
+        db, TOPIC_PAIRS, topics, "topicKeys",
         [
             {"$project": {"a": "$topicKeys", "b": "$topicKeys"}},
             {"$unwind": "$a"},
-            *([{"$match": {"a": {"$in": topics}}}] if len(topics) <= MATCH_AT_MOST else []),
+            *_only("a", topics),
             {"$unwind": "$b"},
             {"$match": {"$expr": {"$ne": ["$a", "$b"]}}},
             {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},

@@ -249,3 +249,36 @@ def test_cli_says_which_mongodb_it_could_not_reach_without_the_password(
     assert "s3cret" not in err
     code, _, err = run_loader("--workers", "0", str(tmp_path), uri=uri, db_name=db_name)
     assert code == 2 and "--workers" in err
+
+
+def test_a_small_change_recounts_only_its_keys_and_drops_stale_rows(
+    tmp_path: Path, mongo_client: MongoClient[dict[str, Any]], db: Db
+) -> None:
+    def write(first_topics: list[str], first_provider: str) -> None:
+        for n in range(30):
+            provider = {"name": f"P{n % 10}", "domain": f"p{n % 10}.example"}
+            topics = [f"T{n % 10}", f"T{(n + 3) % 10}"]
+            if n == 0:
+                provider, topics = {"name": "X", "domain": first_provider}, first_topics
+            write_article(
+                tmp_path,
+                f"{n:02d}.txt",
+                article(n, provider=provider, topics=topics, category=f"c{n % 10}"),
+            )
+
+    write(["Solo A", "Solo B"], "solo.example")
+    load_paths(db, [tmp_path])
+    assert db.topicPairs.find_one({"_id": "solo a|solo b"}) is not None
+    write(["Fresh"], "fresh.example")
+    before = {d["_id"]: d["run"] for d in db.providers.find()}
+    assert load_paths(db, [tmp_path]).updated == 1
+    after = {d["_id"]: d["run"] for d in db.providers.find()}
+    # Only the new provider was recounted (the old one has no article left): targeted.
+    assert {key for key in after if after[key] != before.get(key)} == {"fresh.example"}
+    assert "solo.example" not in after
+    clean = mongo_client[f"{db.name}_clean"]
+    try:
+        load_paths(clean, [tmp_path])
+        assert state(db) == state(clean)
+    finally:
+        mongo_client.drop_database(clean.name)
