@@ -116,15 +116,17 @@ def read_stdin(paths: Iterable[Path]) -> bytes:
 
 
 def open_input(task: Task) -> BinaryIO:
+    """The input's bytes as a stream, decompressed when gzipped; the caller closes it."""
     if task.data is not None:
-        stream: BinaryIO = io.BytesIO(task.data)
-    else:
-        assert task.path is not None
-        try:
-            stream = open(task.path, "rb")  # noqa: SIM115 - returned to the caller
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}") from None
-    return gzip.GzipFile(fileobj=stream, mode="rb") if task.gzipped else stream  # type: ignore[return-value]
+        data = io.BytesIO(task.data)
+        return gzip.GzipFile(fileobj=data, mode="rb") if task.gzipped else data  # type: ignore[return-value]
+    assert task.path is not None
+    try:
+        if task.gzipped:
+            return gzip.open(task.path, "rb")  # type: ignore[return-value]
+        return open(task.path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from None
 
 
 def too_large(max_size: int) -> InputError:

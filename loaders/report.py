@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 OUTCOMES = ("inserted", "updated", "unchanged", "superseded", "valid")
 
 
@@ -60,7 +62,7 @@ class Report:
             self._write({"input": source, "outcome": outcome, "id": article_id})
 
     def _write(self, entry: dict[str, Any]) -> None:
-        self._log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._log.write(orjson.dumps(entry).decode() + "\n")
 
     def entries(self) -> Any:
         """Every input's outcome, in the order they were decided."""

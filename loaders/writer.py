@@ -10,7 +10,7 @@ from typing import Any
 
 from bson import ObjectId
 from bson.raw_bson import RawBSONDocument
-from pymongo import IndexModel, ReplaceOne, UpdateOne
+from pymongo import IndexModel, InsertOne, ReplaceOne, UpdateOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, CollectionInvalid
@@ -30,6 +30,8 @@ from storage.contract import (
 
 Document = dict[str, Any]
 DOCUMENT_VALIDATION_FAILURE = 121
+DUPLICATE_KEY = 11000
+Write = InsertOne[Any] | ReplaceOne[Any]
 
 
 def ensure_indexes(db: Database[Document]) -> None:
@@ -129,24 +131,32 @@ class PendingLog:
 
 def _bulk_write(
     articles: Collection[Document],
-    writes: list[ReplaceOne[Document]],
-    ids: list[str],
+    writes: list[Write],
+    written: list[Parsed],
     outcomes: dict[str, str],
 ) -> None:
     """Unordered bulk write; a document the validator refuses becomes a rejection
-    ("rejected: why") instead of failing the run. Any other error is raised."""
+    ("rejected: why") instead of failing the run. A new article someone else inserted
+    meanwhile is replaced instead. Any other error is raised."""
     try:
         articles.bulk_write(writes, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if exc.details.get("writeConcernErrors") or any(
-            error.get("code") != DOCUMENT_VALIDATION_FAILURE for error in errors
+            error.get("code") not in (DOCUMENT_VALIDATION_FAILURE, DUPLICATE_KEY)
+            for error in errors
         ):
             raise
+        retry: list[Write] = []
         for error in errors:
-            outcomes[ids[error["index"]]] = (
-                "rejected: refused by the articles validator (storage.contract)"
-            )
+            doc = written[error["index"]]
+            if error["code"] == DUPLICATE_KEY:
+                retry.append(ReplaceOne({"_id": doc.id}, RawBSONDocument(doc.bson), upsert=True))
+                outcomes[doc.id] = "updated"
+            else:
+                outcomes[doc.id] = "rejected: refused by the articles validator (storage.contract)"
+        if retry:
+            articles.bulk_write(retry, ordered=False)
 
 
 def write_articles(
@@ -164,9 +174,9 @@ def write_articles(
         )
     }
     outcomes: dict[str, str] = {}
-    writes: list[ReplaceOne[Document]] = []
+    writes: list[Write] = []
     batch_keys = Touched()
-    written: list[str] = []
+    written: list[Parsed] = []
     for doc in docs:
         old = existing.get(doc.id)
         if old is None:
@@ -178,8 +188,12 @@ def write_articles(
             outcomes[doc.id] = "updated"
             batch_keys.add_stored(old)
         batch_keys.add(doc.domain, doc.topic_keys, doc.category)
-        writes.append(ReplaceOne({"_id": doc.id}, RawBSONDocument(doc.bson), upsert=True))
-        written.append(doc.id)
+        stored = RawBSONDocument(doc.bson)
+        # A new article is inserted (cheaper than an upsert, which searches first).
+        writes.append(
+            InsertOne(stored) if old is None else ReplaceOne({"_id": doc.id}, stored, upsert=True)
+        )
+        written.append(doc)
     if writes:
         pending.record(batch_keys)
         _bulk_write(articles, writes, written, outcomes)

@@ -9,17 +9,22 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import bson
 import pytest
-from pymongo import MongoClient
+from bson.raw_bson import RawBSONDocument
+from pymongo import InsertOne, MongoClient
 from pymongo.database import Database
 from pymongo.errors import WriteError
 from pymongo.monitoring import CommandListener, CommandStartedEvent
 
+from loaders.inputs import Task
 from loaders.load import LoadOptions, load_paths
-from loaders.writer import ensure_indexes
+from loaders.parse import Parsed, parse_task
+from loaders.writer import _bulk_write, ensure_indexes
 from storage.contract import LOAD_PENDING
 from storage.mongod import free_port
 from tests.articles import article, write_article
@@ -282,3 +287,22 @@ def test_a_small_change_recounts_only_its_keys_and_drops_stale_rows(
         assert state(db) == state(clean)
     finally:
         mongo_client.drop_database(clean.name)
+
+
+def test_a_write_conflict_or_a_refused_document_does_not_fail_the_batch(
+    tmp_path: Path, db: Db
+) -> None:
+    ensure_indexes(db)
+    path = write_article(tmp_path, "a.txt", article(1))
+    (parsed,) = parse_task(Task(str(path), "frontmatter", 2**20, path=str(path)))
+    assert isinstance(parsed, Parsed)
+    # Someone else inserted the same article after we looked: ours replaces it.
+    db.articles.insert_one({**bson.decode(parsed.bson), "title": "Theirs"})
+    broken_doc = {**bson.decode(parsed.bson), "_id": "broken", "title": ""}
+    broken = replace(parsed, id="broken", bson=bson.encode(broken_doc))
+    writes = [InsertOne(RawBSONDocument(parsed.bson)), InsertOne(RawBSONDocument(broken.bson))]
+    outcomes: dict[str, str] = {}
+    _bulk_write(db.articles, writes, [parsed, broken], outcomes)
+    assert outcomes[parsed.id] == "updated"
+    assert outcomes["broken"].startswith("rejected: refused by the articles validator")
+    assert [d["title"] for d in db.articles.find()] == ["Article number 1"]
