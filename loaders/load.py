@@ -51,7 +51,7 @@ from loaders.writer import (
 __all__ = ["LoadOptions", "Report", "load_paths"]
 
 BATCH_SIZE = 1000
-CHUNK_SIZE = 32  # inputs per worker round trip
+CHUNK_SIZE = 64  # inputs per worker round trip
 INLINE_BELOW = 200  # fewer inputs than this are parsed in-process: no pool to start
 
 Progress = Callable[[int, int, int], None]  # (inputs done, articles, rejected)

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +298,7 @@ def test_a_write_conflict_or_a_refused_document_does_not_fail_the_batch(
     # Someone else inserted the same article after we looked: ours replaces it.
     db.articles.insert_one({**bson.decode(parsed.bson), "title": "Theirs"})
     broken_doc = {**bson.decode(parsed.bson), "_id": "broken", "title": ""}
-    broken = replace(parsed, id="broken", bson=bson.encode(broken_doc))
+    broken = parsed._replace(id="broken", bson=bson.encode(broken_doc))
     writes = [InsertOne(RawBSONDocument(parsed.bson)), InsertOne(RawBSONDocument(broken.bson))]
     outcomes: dict[str, str] = {}
     _bulk_write(db.articles, writes, [parsed, broken], outcomes)
