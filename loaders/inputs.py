@@ -41,6 +41,46 @@ class Task:
     path: str | None = None
     data: bytes | None = None
     gzipped: bool = False
+    # A part of a large JSON Lines file: its bytes [start, end), from line first_line.
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+    @property
+    def continues(self) -> bool:
+        """A later part of a file already counted."""
+        return self.start > 0
+
+
+# Plain JSON Lines files larger than this go to the workers in parts of about this
+# size, so that one huge file neither sits in one worker's memory nor on one core.
+SPLIT_AT = 4 * 1024 * 1024
+
+
+def _file_tasks(path: Path, max_size: int) -> Iterator[Task]:
+    fmt, gzipped = format_of(path) or ("frontmatter", path.name.lower().endswith(".gz"))
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if fmt != "jsonl" or gzipped or size <= SPLIT_AT:
+        yield Task(name, fmt, max_size, path=name, gzipped=gzipped)
+        return
+    with path.open("rb") as stream:
+        start, line = 0, 1
+        while start < size:
+            stream.seek(start + SPLIT_AT)
+            stream.readline()  # to the end of the line the part would cut
+            end = min(stream.tell(), size)
+            yield Task(name, fmt, max_size, path=name, start=start, end=end, first_line=line)
+            stream.seek(start)
+            remaining = end - start
+            while remaining:  # count the part's lines, a MiB at a time
+                chunk = stream.read(min(remaining, 1024 * 1024))
+                line += chunk.count(b"\n")
+                remaining -= len(chunk)
+            start = end
 
 
 def format_of(path: Path) -> tuple[str, bool] | None:
@@ -89,24 +129,35 @@ def discover(
             found = False
             for file in _walk(path):
                 found = True
-                fmt, gzipped = format_of(file) or ("frontmatter", False)
-                yield Task(str(file), fmt, max_size, path=str(file), gzipped=gzipped)
+                yield from _file_tasks(file, max_size)
             if not found:
                 suffixes = ", ".join(FORMAT_OF_SUFFIX)
                 yield Unusable(str(path), f"no article files ({suffixes}, .gz) in this directory")
         elif path.exists():
-            fmt, gzipped = format_of(path) or ("frontmatter", path.name.endswith(".gz"))
-            yield Task(str(path), fmt, max_size, path=str(path), gzipped=gzipped)
+            yield from _file_tasks(path, max_size)
         else:
             yield Unusable(str(path), "no such file or directory")
 
 
 def count_inputs(paths: Iterable[Path]) -> int:
-    """How many inputs ``discover`` will yield (for the progress bar's total)."""
+    """About how many tasks ``discover`` will yield (the progress bar's total): one an
+    input, one a part of a large JSON Lines file."""
     total = 0
     for path in paths:
-        total += (sum(1 for _ in _walk(path)) or 1) if path.is_dir() else 1
+        if path.is_dir():
+            total += sum(_parts(file) for file in _walk(path)) or 1
+        else:
+            total += _parts(path)
     return total
+
+
+def _parts(path: Path) -> int:
+    if format_of(path) != ("jsonl", False):
+        return 1
+    try:
+        return path.stat().st_size // SPLIT_AT + 1
+    except OSError:
+        return 1
 
 
 def read_stdin(paths: Iterable[Path]) -> bytes:
@@ -144,10 +195,13 @@ def read_limited(stream: BinaryIO, max_size: int) -> bytes:
     return data
 
 
-def read_lines(stream: BinaryIO, max_size: int) -> Iterator[tuple[int, bytes | InputError]]:
-    """Each line with its 1-based number; a line over the limit comes as an InputError."""
-    number = 0
-    while True:
+def read_lines(
+    stream: BinaryIO, max_size: int, first_line: int = 1, end: int | None = None
+) -> Iterator[tuple[int, bytes | InputError]]:
+    """Each line with its 1-based number (up to byte ``end``); a line over the limit
+    comes as an InputError."""
+    number = first_line - 1
+    while end is None or stream.tell() < end:
         try:
             line = stream.readline(max_size + 1)
         except (OSError, EOFError, zlib.error) as exc:

@@ -74,24 +74,36 @@ def _chunks(tasks: Iterable[Task | Unusable], size: int) -> Iterator[list[Task |
         yield chunk
 
 
-def parse_all(tasks: Iterable[Task | Unusable], options: LoadOptions) -> Iterator[list[Item]]:
-    """Each input's items, in input order; parsed on ``options.workers`` processes."""
+def parse_all(
+    tasks: Iterable[Task | Unusable], options: LoadOptions
+) -> Iterator[tuple[bool, list[Item]]]:
+    """Each input's items, in input order, and whether it is a new input (not a later
+    part of a large file); parsed on ``options.workers`` processes."""
     small = options.expected_inputs is not None and options.expected_inputs < INLINE_BELOW
     if options.workers <= 1 or small:
         for chunk in _chunks(tasks, CHUNK_SIZE):
-            yield from parse_tasks(chunk)
+            yield from _with_tasks(chunk, parse_tasks(chunk))
         return
     # forkserver: the workers do not inherit this process's MongoDB client threads.
     context = multiprocessing.get_context("forkserver")
     window = options.workers * 3
     with context.Pool(options.workers) as pool:
-        running: deque[AsyncResult[list[list[Item]]]] = deque()
+        running: deque[tuple[list[Task | Unusable], AsyncResult[list[list[Item]]]]] = deque()
         for chunk in _chunks(tasks, CHUNK_SIZE):
-            running.append(pool.apply_async(parse_tasks, (chunk,)))
+            running.append((chunk, pool.apply_async(parse_tasks, (chunk,))))
             if len(running) >= window:
-                yield from running.popleft().get()
+                done, result = running.popleft()
+                yield from _with_tasks(done, result.get())
         while running:
-            yield from running.popleft().get()
+            done, result = running.popleft()
+            yield from _with_tasks(done, result.get())
+
+
+def _with_tasks(
+    chunk: list[Task | Unusable], results: list[list[Item]]
+) -> Iterator[tuple[bool, list[Item]]]:
+    for task, items in zip(chunk, results, strict=True):
+        yield not (isinstance(task, Task) and task.continues), items
 
 
 class BatchWriter(threading.Thread):
@@ -225,12 +237,12 @@ def _run(
     run = Run(report, writer.submit if writer else None, options.batch_size)
     try:
         tasks = discover(paths, options.max_size, options.stdin_format, stdin)
-        for items in parse_all(tasks, options):
-            report.files += 1
+        for done, (new_input, items) in enumerate(parse_all(tasks, options), start=1):
+            report.files += new_input
             for item in items:
                 run.take(item)
             if progress:
-                progress(report.files, len(run.seen), report.rejected)
+                progress(done, len(run.seen), report.rejected)
         run.flush()
     finally:
         if writer is not None:

@@ -93,11 +93,12 @@ def _json(task: Task) -> list[Item]:
 def _json_lines(task: Task) -> list[Item]:
     items: list[Item] = []
     with open_input(task) as stream:
-        for number, line in read_lines(stream, task.max_size):
+        stream.seek(task.start)
+        for number, line in read_lines(stream, task.max_size, task.first_line, task.end):
             source = f"{task.source}:{number}"
             items.append(_guarded(partial(_json_line, line, source), source))
     items = [item for item in items if not (isinstance(item, Rejected) and item.reason == "")]
-    if not items:
+    if not items and not task.continues:
         raise InputError("empty file: no JSON lines")
     return items
 

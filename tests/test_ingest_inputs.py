@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pymongo.database import Database
 
+from loaders import inputs
 from loaders.load import LoadOptions, Report, load_paths
 from tests.articles import article, front_matter, write_article
 
@@ -287,3 +288,17 @@ def test_a_dry_run_names_duplicates_too(tmp_path: Path) -> None:
     assert [(Path(d.earlier).name, Path(d.later).name) for d in report.duplicates] == [
         ("a.txt", "b.txt")
     ]
+
+
+def test_a_large_json_lines_file_loads_in_parts_with_its_line_numbers(
+    tmp_path: Path, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inputs, "SPLIT_AT", 2000)  # a part is about 2 lines here
+    lines = [json.dumps(article(n)) for n in range(30)]
+    lines[17] = '{"title": "no url"}'
+    (tmp_path / "big.jsonl").write_text("\n".join(lines) + "\n")
+    tasks = list(inputs.discover([tmp_path]))
+    assert len(tasks) >= 5  # really split
+    report = load_paths(db, [tmp_path])
+    assert (report.files, report.inserted) == (1, 29)
+    assert report.errors == [f"{tmp_path / 'big.jsonl'}:18: webUrl: missing"]
