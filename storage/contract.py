@@ -124,10 +124,8 @@ _PROVIDER = {
 ARTICLE_VALIDATOR: dict[str, Any] = {
     "$jsonSchema": {
         "bsonType": "object",
-        "required": [
-            *("_id", "webUrl", "canonicalUrl", "title", "publishedDateTime"),
-            *("provider", "topics", "topicKeys", "contentHash"),
-        ],
+        # What the API cannot do without; the other fields are checked when present.
+        "required": ["_id", "webUrl", "canonicalUrl", "title", "publishedDateTime", "provider"],
         "properties": {
             "_id": {"bsonType": "string"},
             "webUrl": _URL,
