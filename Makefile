@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SERVE_STAMP := $(VENV)/.serve-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: serve test lint format typecheck schema clean
+.PHONY: serve test lint format typecheck schema clean bench-load
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -40,6 +40,12 @@ schema: $(SERVE_STAMP)
 
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy api loaders storage
+
+# The loader against its parsing and write floors, on a synthetic corpus of N files
+# (generated once into bench/corpus/, git-ignored). Writes bench/results/load.json.
+N ?= 100000
+bench-load: $(DEV_STAMP)
+	$(PY) -m bench.load --n $(N)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

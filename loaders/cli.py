@@ -1,9 +1,14 @@
-"""``python -m loaders PATH...``: load article files into MongoDB."""
+"""``python -m loaders PATH...``: load article files into MongoDB.
+
+Exit codes: 0 everything loaded, 1 some inputs were rejected (the rest loaded),
+2 nothing could be done (bad arguments, MongoDB unreachable or failing).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,35 +16,130 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from loaders.load import load_paths
+from loaders.inputs import DEFAULT_MAX_SIZE, FORMATS, count_inputs
+from loaders.load import BATCH_SIZE, LoadOptions, load_paths
+from loaders.progress import feedback
+from loaders.report import Report
 from storage.contract import database_name
 
 DEFAULT_URI = "mongodb://127.0.0.1:27017/"
+UNITS = {"": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2}
+
+
+def mask_password(uri: str) -> str:
+    """The URI with its password (if any) replaced by ``***``."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", uri)
+
+
+def byte_size(text: str) -> int:
+    """``1048576``, ``512KiB``, ``2MiB``, ``1MB``..."""
+    match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", text)
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in UNITS or int(match.group(1)) == 0:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 1048576, 512KiB or 2MiB)")
+    return int(match.group(1)) * UNITS[unit]
+
+
+def worker_count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a number of workers >= 1: {text!r}")
+    return int(text)
+
+
+def positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number >= 1: {text!r}")
+    return int(text)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m loaders",
-        description="Load news article files (YAML front matter) into MongoDB.",
+        description="Load news articles (YAML front matter, JSON, JSON Lines; optionally "
+        "gzipped) into MongoDB.",
         epilog="MONGODB_URI (default mongodb://127.0.0.1:27017/) and NEWSGRAPH_DB "
-        "(default newsgraph) choose where the articles go.",
+        "(default newsgraph) choose where the articles go. Exit code: 0 all loaded, "
+        "1 some inputs rejected, 2 nothing could be done.",
     )
-    parser.add_argument("paths", nargs="+", type=Path, help="files or directories")
+    parser.add_argument(
+        "paths", nargs="+", type=Path, help="files, directories (recursive), or - for stdin"
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="frontmatter", help="format of standard input"
+    )
+    parser.add_argument(
+        "--workers",
+        type=worker_count,
+        default=os.cpu_count() or 1,
+        help="parsing processes (default: one per core)",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=byte_size,
+        default=DEFAULT_MAX_SIZE,
+        help="largest input accepted, per file (per line for JSON Lines); default 1MiB",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive, default=BATCH_SIZE, help="articles a bulk write (1000)"
+    )
+    parser.add_argument("--report", type=Path, metavar="FILE", help="write a JSON report")
+    parser.add_argument("--dry-run", action="store_true", help="validate everything, write nothing")
+    parser.add_argument(
+        "--strict", action="store_true", help="write nothing if any input is rejected"
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="print only errors and the final summary"
+    )
     return parser.parse_args(argv)
+
+
+def _print_outcome(report: Report, strict: bool) -> None:
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    for duplicate in report.duplicates:
+        print(f"warning: {duplicate.describe()}", file=sys.stderr)
+    if strict and report.dry_run and report.rejected:
+        print("strict: nothing was written, because some inputs were rejected", file=sys.stderr)
+    print(report.summary())
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     uri = os.environ.get("MONGODB_URI") or DEFAULT_URI
-    client: MongoClient[dict[str, Any]] = MongoClient(uri, serverSelectionTimeoutMS=5000)
+    options = LoadOptions(
+        workers=args.workers,
+        max_size=args.max_size,
+        dry_run=args.dry_run,
+        strict=args.strict,
+        batch_size=args.batch_size,
+        stdin_format=args.format,
+        expected_inputs=count_inputs(args.paths),
+    )
+    client: MongoClient[dict[str, Any]] | None = None
     try:
-        report = load_paths(client[database_name()], args.paths)
+        if not args.dry_run:
+            # A timeout in the URI (serverSelectionTimeoutMS=...) wins over ours.
+            timeout: dict[str, Any] = {}
+            if "serverselectiontimeoutms" not in uri.lower():
+                timeout["serverSelectionTimeoutMS"] = 5000
+            client = MongoClient(uri, **timeout)
+            client.admin.command("ping")
+        db = client[database_name()] if client else None
+        assert options.expected_inputs is not None
+        with feedback(options.expected_inputs, args.quiet) as progress:
+            report = load_paths(db, args.paths, options, progress)
     except PyMongoError as exc:
-        print(f"error: MongoDB at {uri} failed: {exc}", file=sys.stderr)
+        print(
+            f"error: MongoDB at {mask_password(uri)} failed: {exc}\n"
+            "Is mongod running there? Set MONGODB_URI to the right server.",
+            file=sys.stderr,
+        )
         return 2
     finally:
-        client.close()
-    for error in report.errors:
-        print(error, file=sys.stderr)
-    print(report.summary())
-    return 1 if report.errors else 0
+        if client is not None:
+            client.close()
+    _print_outcome(report, args.strict and not args.dry_run)
+    if args.report:
+        report.write_json(args.report)
+    report.close()
+    return 1 if report.rejected else 0

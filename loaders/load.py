@@ -1,80 +1,254 @@
-"""Load article files into MongoDB: read, parse, validate, normalise, write."""
+"""Load inputs into MongoDB: discover, parse in worker processes, write in a thread.
+
+The flow, and why it keeps memory flat and never loses an article:
+
+- ``discover`` yields inputs in sorted order, lazily; at most ``window`` chunks of
+  them are being parsed at any time, and the writer's queue holds two batches, so a
+  slow MongoDB slows the parsers instead of filling memory.
+- Results come back in input order; the single writer thread writes batches in that
+  order, so of two inputs with the same URL the later one wins.
+- Before a batch is written, the keys whose counts it changes are recorded in
+  ``loadPending``; they are recounted from ``articles`` at the end and only then
+  cleared. A run killed at any moment leaves them for the next run to finish.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import multiprocessing
+import os
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from itertools import islice
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
 from pymongo.database import Database
 
-from loaders.files import discover
-from loaders.frontmatter import InputError, parse_front_matter
-from loaders.normalise import normalise_article
-from loaders.writer import Touched, ensure_indexes, refresh_counts, write_articles
+from loaders.inputs import (
+    DEFAULT_MAX_SIZE,
+    Task,
+    Unusable,
+    count_inputs,
+    discover,
+    read_stdin,
+)
+from loaders.parse import Item, Parsed, Rejected, parse_tasks
+from loaders.report import Duplicate, Report
+from loaders.seen import SeenIds
+from loaders.writer import (
+    PendingLog,
+    Touched,
+    ensure_indexes,
+    load_pending,
+    refresh_counts,
+    write_articles,
+)
 
-BATCH_SIZE = 500
+__all__ = ["LoadOptions", "Report", "load_paths"]
 
+BATCH_SIZE = 1000
+CHUNK_SIZE = 64  # inputs per worker round trip
+INLINE_BELOW = 200  # fewer inputs than this are parsed in-process: no pool to start
 
-@dataclass
-class Report:
-    files: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def rejected(self) -> int:
-        return len(self.errors)
-
-    def summary(self) -> str:
-        return (
-            f"files read {self.files}, articles inserted {self.inserted}, "
-            f"updated {self.updated}, unchanged {self.unchanged}, rejected {self.rejected}"
-        )
-
-
-def read_article(path: Path) -> dict[str, Any]:
-    """The stored document for the article in one file; raises InputError."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}") from exc
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8: invalid byte at offset {exc.start}", line=line) from exc
-    return normalise_article(parse_front_matter(text))
+Progress = Callable[[int, int, int], None]  # (inputs done, articles, rejected)
 
 
-def load_paths(db: Database[dict[str, Any]], paths: Iterable[Path]) -> Report:
-    report = Report()
-    ensure_indexes(db)
+@dataclass(frozen=True)
+class LoadOptions:
+    workers: int = os.cpu_count() or 1
+    max_size: int = DEFAULT_MAX_SIZE
+    dry_run: bool = False
+    strict: bool = False
+    batch_size: int = BATCH_SIZE
+    stdin_format: str = "frontmatter"
+    expected_inputs: int | None = None  # a hint: small runs skip the worker pool
+
+
+def _chunks(tasks: Iterable[Task | Unusable], size: int) -> Iterator[list[Task | Unusable]]:
+    iterator = iter(tasks)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def parse_all(
+    tasks: Iterable[Task | Unusable], options: LoadOptions
+) -> Iterator[tuple[bool, list[Item]]]:
+    """Each input's items, in input order, and whether it is a new input (not a later
+    part of a large file); parsed on ``options.workers`` processes."""
+    small = options.expected_inputs is not None and options.expected_inputs < INLINE_BELOW
+    if options.workers <= 1 or small:
+        for chunk in _chunks(tasks, CHUNK_SIZE):
+            yield from _with_tasks(chunk, parse_tasks(chunk))
+        return
+    # forkserver: the workers do not inherit this process's MongoDB client threads.
+    context = multiprocessing.get_context("forkserver")
+    window = options.workers * 3
+    with context.Pool(options.workers) as pool:
+        running: deque[tuple[list[Task | Unusable], AsyncResult[list[list[Item]]]]] = deque()
+        for chunk in _chunks(tasks, CHUNK_SIZE):
+            running.append((chunk, pool.apply_async(parse_tasks, (chunk,))))
+            if len(running) >= window:
+                done, result = running.popleft()
+                yield from _with_tasks(done, result.get())
+        while running:
+            done, result = running.popleft()
+            yield from _with_tasks(done, result.get())
+
+
+def _with_tasks(
+    chunk: list[Task | Unusable], results: list[list[Item]]
+) -> Iterator[tuple[bool, list[Item]]]:
+    for task, items in zip(chunk, results, strict=True):
+        yield not (isinstance(task, Task) and task.continues), items
+
+
+class BatchWriter(threading.Thread):
+    """Writes batches in the order given, while the main thread goes on parsing."""
+
+    def __init__(self, db: Database[dict[str, Any]], report: Report, touched: Touched) -> None:
+        super().__init__(name="article-writer", daemon=True)
+        self.db = db
+        self.report = report
+        self.touched = touched
+        self.pending = PendingLog(db, touched)
+        self.queue: queue.Queue[list[Parsed] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+
+    def submit(self, batch: list[Parsed]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(batch)
+
+    def run(self) -> None:
+        while (batch := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain, so that submit never blocks forever
+            try:
+                outcomes = write_articles(self.db, batch, self.touched, self.pending)
+            except BaseException as exc:
+                self.error = exc
+                continue
+            for item in batch:
+                outcome = outcomes[item.id]
+                if outcome.startswith("rejected"):
+                    reason = outcome.partition(": ")[2]
+                    self.report.reject(item.source, f"{item.source}: {reason}")
+                else:
+                    self.report.outcome(item.source, item.id, outcome)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+class Run:
+    """One pass over the inputs: deduplicates, batches and hands batches on."""
+
+    def __init__(
+        self, report: Report, write: Callable[[list[Parsed]], None] | None, batch_size: int
+    ) -> None:
+        self.report = report
+        self.batch_size = batch_size
+        self.write = write
+        self.batch: dict[str, Parsed] = {}
+        # Enough to spot a duplicate URL in 8 bytes an article: the earlier input is
+        # named at the end, from the outcome log.
+        self.seen = SeenIds()
+        self.pending_duplicates: list[tuple[str, str]] = []
+
+    def take(self, item: Item) -> None:
+        if isinstance(item, Rejected):
+            self.report.reject(item.source, item.reason)
+            return
+        self.report.unknown_fields.update(item.unknown)
+        if item.id in self.seen:
+            earlier = self.batch.pop(item.id, None)
+            if earlier is not None:
+                self.report.outcome(earlier.source, earlier.id, "superseded")
+            self.pending_duplicates.append((item.id, item.source))
+        else:
+            self.seen.add(item.id)
+        if self.write is None:  # a dry run
+            self.report.outcome(item.source, item.id, "valid")
+            return
+        self.batch[item.id] = item
+        if len(self.batch) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch and self.write is not None:
+            self.write(list(self.batch.values()))
+        self.batch = {}
+
+    def name_duplicates(self) -> None:
+        """Name the earlier input of each duplicate, from the outcome log."""
+        if not self.pending_duplicates:
+            return
+        earliest = self.report.source_of({article_id for article_id, _ in self.pending_duplicates})
+        for article_id, later in self.pending_duplicates:
+            earlier = earliest.get(article_id, "an earlier input")
+            self.report.duplicates.append(Duplicate(article_id, earlier, later))
+
+
+def load_paths(
+    db: Database[dict[str, Any]] | None,
+    paths: Iterable[Path],
+    options: LoadOptions | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Load every input under ``paths``. With ``options.dry_run`` (``db`` may then be
+    None) everything is validated and nothing is written; with ``options.strict``
+    nothing is written either if any input is rejected."""
+    options = options or LoadOptions()
+    paths = list(paths)
+    if options.expected_inputs is None:
+        options = replace(options, expected_inputs=count_inputs(paths))
+    stdin = read_stdin(paths)
+    if options.strict and not options.dry_run:
+        checked = _run(None, paths, stdin, replace(options, dry_run=True), progress)
+        if checked.rejected:
+            return checked
+        checked.close()
+    return _run(db, paths, stdin, options, progress)
+
+
+def _run(
+    db: Database[dict[str, Any]] | None,
+    paths: list[Path],
+    stdin: bytes,
+    options: LoadOptions,
+    progress: Progress | None,
+) -> Report:
+    report = Report(dry_run=options.dry_run)
+    writer: BatchWriter | None = None
     touched = Touched()
-    batch: dict[str, dict[str, Any]] = {}
-
-    def flush() -> None:
-        outcomes = write_articles(db, list(batch.values()), touched)
-        for outcome in outcomes.values():
-            setattr(report, outcome, getattr(report, outcome) + 1)
-        batch.clear()
-
-    for path in discover(paths):
-        report.files += 1
-        try:
-            doc = read_article(path)
-        except InputError as exc:
-            report.errors.append(exc.describe(str(path)))
-            continue
-        if doc["_id"] in batch:
-            flush()
-        batch[doc["_id"]] = doc
-        if len(batch) >= BATCH_SIZE:
-            flush()
-    if batch:
-        flush()
-    refresh_counts(db, touched)
+    if not options.dry_run:
+        assert db is not None, "a database is needed unless this is a dry run"
+        ensure_indexes(db)
+        touched = load_pending(db)  # an interrupted run's keys are recounted too
+        writer = BatchWriter(db, report, touched)
+        writer.start()
+    run = Run(report, writer.submit if writer else None, options.batch_size)
+    try:
+        tasks = discover(paths, options.max_size, options.stdin_format, stdin)
+        for done, (new_input, items) in enumerate(parse_all(tasks, options), start=1):
+            report.files += new_input
+            for item in items:
+                run.take(item)
+            if progress:
+                progress(done, len(run.seen), report.rejected)
+        run.flush()
+    finally:
+        if writer is not None:
+            writer.finish()
+    if writer is not None and db is not None:
+        refresh_counts(db, touched)
+        writer.pending.clear()
+    run.name_duplicates()
     return report

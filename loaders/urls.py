@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from storage.keys import provider_key
@@ -12,14 +13,16 @@ def canonical_url(url: str) -> str:
     """The URL an article is known by: lower-cased scheme and host, no fragment,
     no ``utm_*`` tracking parameters. Path and other parameters are kept as they are."""
     parts = urlsplit(url.strip())
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not key.lower().startswith("utm_")
-    ]
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), parts.path, urlencode(query), "")
-    )
+    query = parts.query
+    if query:
+        query = urlencode(
+            [
+                (key, value)
+                for key, value in parse_qsl(query, keep_blank_values=True)
+                if not key.lower().startswith("utm_")
+            ]
+        )
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
 
 
 def article_id(canonical: str) -> str:
@@ -33,6 +36,11 @@ def domain_of(url: str) -> str:
     return provider_key(host)
 
 
+# scheme, optional user info, a host (a name or an [IPv6] address), optional port.
+_ABSOLUTE_HTTP = re.compile(
+    r"\s*[hH][tT][tT][pP][sS]?://(?:[^/?#@\s]*@)?(?:\[[0-9a-fA-F:.]+\]|[^/?#:@\s\[\]]+)(?::\d*)?(?:[/?#]|\s*$)"
+)
+
+
 def is_absolute_http_url(url: str) -> bool:
-    parts = urlsplit(url.strip())
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return _ABSOLUTE_HTTP.match(url) is not None

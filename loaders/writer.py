@@ -3,18 +3,25 @@ collections consistent with them."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import DeleteOne, IndexModel, ReplaceOne, UpdateOne
+from bson import ObjectId
+from bson.raw_bson import RawBSONDocument
+from pymongo import IndexModel, InsertOne, ReplaceOne, UpdateOne
+from pymongo.collection import Collection
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError, CollectionInvalid
 
+from loaders.parse import Parsed
 from storage.contract import (
+    ARTICLE_VALIDATOR,
     ARTICLES,
     CATEGORIES,
     INDEXES,
+    LOAD_PENDING,
     PROVIDER_TOPICS,
     PROVIDERS,
     TOPIC_PAIRS,
@@ -22,17 +29,38 @@ from storage.contract import (
 )
 
 Document = dict[str, Any]
+DOCUMENT_VALIDATION_FAILURE = 121
+DUPLICATE_KEY = 11000
+Write = InsertOne[Any] | ReplaceOne[Any]
 
 
 def ensure_indexes(db: Database[Document]) -> None:
-    """Create the indexes the API relies on; existing ones are left as they are."""
-    by_collection: dict[str, list[IndexModel]] = defaultdict(list)
+    """Create the indexes the API relies on and the `articles` validator. Only what is
+    missing is created, so a second run sends no index build at all."""
+    ensure_validator(db)
+    wanted: dict[str, list[IndexModel]] = defaultdict(list)
     for index in INDEXES:
-        by_collection[index.collection].append(
+        wanted[index.collection].append(
             IndexModel(list(index.keys), name=index.name, unique=index.unique)
         )
-    for collection, models in by_collection.items():
-        db[collection].create_indexes(models)
+    for collection, models in wanted.items():
+        existing = {spec["name"] for spec in db[collection].list_indexes()}
+        missing = [model for model in models if model.document["name"] not in existing]
+        if missing:
+            db[collection].create_indexes(missing)
+
+
+def ensure_validator(db: Database[Document]) -> None:
+    """Put ARTICLE_VALIDATOR on `articles` (created if need be), unless it is there."""
+    found = list(db.list_collections(filter={"name": ARTICLES}))
+    if not found:
+        try:
+            db.create_collection(ARTICLES, validator=ARTICLE_VALIDATOR)
+        except CollectionInvalid:  # another loader created it meanwhile
+            ensure_validator(db)
+        return
+    if found[0].get("options", {}).get("validator") != ARTICLE_VALIDATOR:
+        db.command("collMod", ARTICLES, validator=ARTICLE_VALIDATOR, validationLevel="strict")
 
 
 @dataclass
@@ -43,176 +71,239 @@ class Touched:
     topics: set[str] = field(default_factory=set)
     categories: set[str] = field(default_factory=set)
 
-    def add(self, doc: Document) -> None:
-        self.domains.add(doc["provider"]["domain"])
-        self.topics.update(doc.get("topicKeys", ()))
-        if doc.get("category"):
-            self.categories.add(doc["category"])
+    def add(self, domain: str, topic_keys: Iterable[str], category: str | None) -> None:
+        self.domains.add(domain)
+        self.topics.update(topic_keys)
+        if category:
+            self.categories.add(category)
+
+    def add_stored(self, doc: Document) -> None:
+        self.add(doc["provider"]["domain"], doc.get("topicKeys", ()), doc.get("category"))
+
+    def pending_ids(self) -> set[str]:
+        return (
+            {f"provider|{key}" for key in self.domains}
+            | {f"topic|{key}" for key in self.topics}
+            | {f"category|{key}" for key in self.categories}
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.domains or self.topics or self.categories)
 
 
-@dataclass
-class WriteCounts:
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
+KINDS = {"provider": "domains", "topic": "topics", "category": "categories"}
+
+
+def load_pending(db: Database[Document]) -> Touched:
+    """The keys an earlier, interrupted run had not recounted yet."""
+    touched = Touched()
+    for doc in db[LOAD_PENDING].find():
+        getattr(touched, KINDS[doc["kind"]]).add(doc["key"])
+    return touched
+
+
+class PendingLog:
+    """Records keys in `loadPending` before the articles that change them are
+    written; each key once per run."""
+
+    def __init__(self, db: Database[Document], already: Touched) -> None:
+        self.collection = db[LOAD_PENDING]
+        self.recorded = already.pending_ids()
+
+    def record(self, touched: Touched) -> None:
+        new = touched.pending_ids() - self.recorded
+        if not new:
+            return
+        writes: list[UpdateOne] = []
+        for pending_id in sorted(new):
+            kind, _, key = pending_id.partition("|")
+            doc = {"kind": kind, "key": key}
+            writes.append(UpdateOne({"_id": pending_id}, {"$set": doc}, upsert=True))
+        self.collection.bulk_write(writes, ordered=False)
+        self.recorded |= new
+
+    def clear(self) -> None:
+        """Called once the recount is done: every recorded key is counted right."""
+        ids = sorted(self.recorded)
+        for start in range(0, len(ids), 10_000):
+            self.collection.delete_many({"_id": {"$in": ids[start : start + 10_000]}})
+
+
+def _bulk_write(
+    articles: Collection[Document],
+    writes: list[Write],
+    written: list[Parsed],
+    outcomes: dict[str, str],
+) -> None:
+    """Unordered bulk write; a document the validator refuses becomes a rejection
+    ("rejected: why") instead of failing the run. A new article someone else inserted
+    meanwhile is replaced instead. Any other error is raised."""
+    try:
+        articles.bulk_write(writes, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if exc.details.get("writeConcernErrors") or any(
+            error.get("code") not in (DOCUMENT_VALIDATION_FAILURE, DUPLICATE_KEY)
+            for error in errors
+        ):
+            raise
+        retry: list[Write] = []
+        for error in errors:
+            doc = written[error["index"]]
+            if error["code"] == DUPLICATE_KEY:
+                retry.append(ReplaceOne({"_id": doc.id}, RawBSONDocument(doc.bson), upsert=True))
+                outcomes[doc.id] = "updated"
+            else:
+                outcomes[doc.id] = "rejected: refused by the articles validator (storage.contract)"
+        if retry:
+            articles.bulk_write(retry, ordered=False)
 
 
 def write_articles(
-    db: Database[Document], docs: list[Document], touched: Touched
+    db: Database[Document], docs: list[Parsed], touched: Touched, pending: PendingLog
 ) -> dict[str, str]:
     """Upsert a batch of articles; returns each id's outcome: inserted, updated or
-    unchanged. An article whose content hash is unchanged is not rewritten."""
+    unchanged. An article whose content hash is unchanged is not rewritten. The keys
+    whose counts change are recorded in `loadPending` before any article is written."""
     articles = db[ARTICLES]
     existing = {
         old["_id"]: old
         for old in articles.find(
-            {"_id": {"$in": [doc["_id"] for doc in docs]}},
+            {"_id": {"$in": [doc.id for doc in docs]}},
             {"contentHash": 1, "provider.domain": 1, "topicKeys": 1, "category": 1},
         )
     }
     outcomes: dict[str, str] = {}
-    writes = []
+    writes: list[Write] = []
+    batch_keys = Touched()
+    written: list[Parsed] = []
     for doc in docs:
-        touched.add(doc)
-        old = existing.get(doc["_id"])
+        old = existing.get(doc.id)
         if old is None:
-            outcomes[doc["_id"]] = "inserted"
-        elif old.get("contentHash") == doc["contentHash"]:
-            outcomes[doc["_id"]] = "unchanged"
+            outcomes[doc.id] = "inserted"
+        elif old.get("contentHash") == doc.content_hash:
+            outcomes[doc.id] = "unchanged"
             continue
         else:
-            outcomes[doc["_id"]] = "updated"
-            touched.add(old)
-        writes.append(ReplaceOne({"_id": doc["_id"]}, doc, upsert=True))
+            outcomes[doc.id] = "updated"
+            batch_keys.add_stored(old)
+        batch_keys.add(doc.domain, doc.topic_keys, doc.category)
+        stored = RawBSONDocument(doc.bson)
+        # A new article is inserted (cheaper than an upsert, which searches first).
+        writes.append(
+            InsertOne(stored) if old is None else ReplaceOne({"_id": doc.id}, stored, upsert=True)
+        )
+        written.append(doc)
     if writes:
-        articles.bulk_write(writes, ordered=False)
+        pending.record(batch_keys)
+        _bulk_write(articles, writes, written, outcomes)
+        touched.domains |= batch_keys.domains
+        touched.topics |= batch_keys.topics
+        touched.categories |= batch_keys.categories
     return outcomes
 
 
-def _most_common(names: Counter[str]) -> str:
-    # Ties go to the alphabetically first name, so the choice is stable.
-    return min(names, key=lambda name: (-names[name], name))
+def _scope(db: Database[Document], keys: set[str], listed_in: str) -> list[str] | None:
+    """The keys to recount, or None for all of them: when they are most of the keys
+    there are (a first load, a re-run after a crash), rebuilding the whole collection
+    with $out is several times faster than merging row by row."""
+    if not keys:
+        return []
+    if len(keys) * 2 >= db[listed_in].estimated_document_count():
+        return None
+    return sorted(keys)
+
+
+def _recount(
+    db: Database[Document],
+    into: str,
+    keys: list[str] | None,
+    match_field: str,
+    grouping: list[Document],
+    owner: str = "_id",
+) -> None:
+    """Recount one derived collection inside MongoDB. ``keys`` None: rebuilt whole
+    ($out keeps its indexes and swaps it in at once). Otherwise only the keys' rows:
+    replaced ($merge) and stamped with this recount's id; their rows not stamped (no
+    article has them any more) are deleted."""
+    stamp = ObjectId()
+    if keys is None:
+        db[ARTICLES].aggregate([*grouping, {"$set": {"run": stamp}}, {"$out": into}])
+        return
+    if not keys:
+        return
+    merge = {"$merge": {"into": into, "on": "_id", "whenMatched": "replace"}}
+    match = {"$match": {match_field: {"$in": keys}}}
+    db[ARTICLES].aggregate([match, *grouping, {"$set": {"run": stamp}}, merge])
+    db[into].delete_many({owner: {"$in": keys}, "run": {"$ne": stamp}})
+
+
+def _only(field: str, keys: list[str] | None) -> list[Document]:
+    return [] if keys is None else [{"$match": {field: {"$in": keys}}}]
+
+
+def _named_counts(key: str, name: Any) -> list[Document]:
+    """Count articles per key; the name is the most common spelling, ties going to
+    the alphabetically first, so the choice is stable."""
+    return [
+        {"$group": {"_id": {"k": key, "n": name}, "c": {"$sum": 1}}},
+        {"$sort": {"_id.k": 1, "c": -1, "_id.n": 1}},
+        {"$group": {"_id": "$_id.k", "name": {"$first": "$_id.n"}, "articleCount": {"$sum": "$c"}}},
+    ]
 
 
 def refresh_counts(db: Database[Document], touched: Touched) -> None:
-    """Recount the touched providers, topics and categories from `articles`.
+    """Recount the touched providers, topics and categories, and their co-occurrences,
+    from `articles`.
 
     Counting from the articles themselves (rather than adding deltas) makes the
     result right whatever happened before, including an interrupted earlier run."""
-    if touched.domains:
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"provider.domain": {"$in": sorted(touched.domains)}}},
-                {
-                    "$group": {
-                        "_id": {"k": "$provider.domain", "n": "$provider.name"},
-                        "c": {"$sum": 1},
-                    }
-                },
-            ]
-        )
-        _replace_counts(db, PROVIDERS, touched.domains, rows)
-    if touched.topics:
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"topicKeys": {"$in": sorted(touched.topics)}}},
-                {"$unwind": {"path": "$topicKeys", "includeArrayIndex": "i"}},
-                {"$match": {"topicKeys": {"$in": sorted(touched.topics)}}},
-                {
-                    "$group": {
-                        "_id": {"k": "$topicKeys", "n": {"$arrayElemAt": ["$topics", "$i"]}},
-                        "c": {"$sum": 1},
-                    }
-                },
-            ]
-        )
-        _replace_counts(db, TOPICS, touched.topics, rows)
-    if touched.categories:
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"category": {"$in": sorted(touched.categories)}}},
-                {"$group": {"_id": {"k": "$category", "n": "$category"}, "c": {"$sum": 1}}},
-            ]
-        )
-        _replace_counts(db, CATEGORIES, touched.categories, rows)
-    refresh_pairs(db, touched)
-
-
-def refresh_pairs(db: Database[Document], touched: Touched) -> None:
-    """Recount provider x topic and topic x topic co-occurrences for the touched keys.
-
-    Every article that changed has all its old and new keys in ``touched``, so each
-    pair it affects has its owner recounted here, in both directions."""
-    if touched.domains:
-        domains = sorted(touched.domains)
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"provider.domain": {"$in": domains}}},
-                {"$unwind": "$topicKeys"},
-                {"$group": {"_id": {"a": "$provider.domain", "b": "$topicKeys"}, "c": {"$sum": 1}}},
-            ]
-        )
-        _replace_pairs(db, PROVIDER_TOPICS, ("provider", "topic"), domains, rows)
-    if touched.topics:
-        topics = sorted(touched.topics)
-        rows = db[ARTICLES].aggregate(
-            [
-                {"$match": {"topicKeys": {"$in": topics}}},
-                {"$project": {"a": "$topicKeys", "b": "$topicKeys"}},
-                {"$unwind": "$a"},
-                {"$match": {"a": {"$in": topics}}},
-                {"$unwind": "$b"},
-                {"$match": {"$expr": {"$ne": ["$a", "$b"]}}},
-                {"$group": {"_id": {"a": "$a", "b": "$b"}, "c": {"$sum": 1}}},
-            ]
-        )
-        _replace_pairs(db, TOPIC_PAIRS, ("topic", "other"), topics, rows)
-
-
-def _replace_pairs(
-    db: Database[Document],
-    collection: str,
-    fields: tuple[str, str],
-    owners: list[str],
-    rows: Iterable[Document],
-) -> None:
-    """Upsert the counted pairs, then drop the owners' pairs that no longer occur."""
-    owner, other = fields
-    writes: list[UpdateOne] = []
-    kept: list[str] = []
-    for row in rows:
-        key = f"{row['_id']['a']}|{row['_id']['b']}"
-        kept.append(key)
-        writes.append(
-            UpdateOne(
-                {"_id": key},
-                {"$set": {owner: row["_id"]["a"], other: row["_id"]["b"], "count": row["c"]}},
-                upsert=True,
-            )
-        )
-    if writes:
-        db[collection].bulk_write(writes, ordered=False)
-    db[collection].delete_many({owner: {"$in": owners}, "_id": {"$nin": kept}})
-
-
-def _replace_counts(
-    db: Database[Document], collection: str, keys: set[str], rows: Iterable[Document]
-) -> None:
-    names: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        names[row["_id"]["k"]][row["_id"]["n"]] += row["c"]
-    writes: list[UpdateOne | DeleteOne] = []
-    for key in sorted(keys):
-        if key in names:
-            spellings = names[key]
-            writes.append(
-                UpdateOne(
-                    {"_id": key},
-                    {"$set": {"name": _most_common(spellings), "articleCount": spellings.total()}},
-                    upsert=True,
-                )
-            )
-        else:
-            writes.append(DeleteOne({"_id": key}))
-    if writes:
-        db[collection].bulk_write(writes, ordered=False)
+    domains = _scope(db, touched.domains, PROVIDERS)
+    topics = _scope(db, touched.topics, TOPICS)
+    categories = _scope(db, touched.categories, CATEGORIES)
+    _recount(
+        db, PROVIDERS, domains, "provider.domain",
+        _named_counts("$provider.domain", "$provider.name"),
+    )  # fmt: skip
+    _recount(
+        db, TOPICS, topics, "topicKeys",
+        [
+            {"$project": {"topicKeys": 1, "topics": 1}},
+            {"$unwind": {"path": "$topicKeys", "includeArrayIndex": "i"}},
+            *_only("topicKeys", topics),
+            *_named_counts("$topicKeys", {"$arrayElemAt": ["$topics", "$i"]}),
+        ],
+    )  # fmt: skip
+    _recount(
+        db, CATEGORIES, categories, "category",
+        [
+            {"$match": {"category": {"$type": "string", "$ne": ""}}},
+            *_named_counts("$category", "$category"),
+        ],
+    )  # fmt: skip
+    pair_id = {"$concat": ["$_id.a", "|", "$_id.b"]}
+    # Every article that changed has all its old and new keys in ``touched``, so each
+    # pair it affects has its owner recounted here, in both directions.
+    _recount(
+        db, PROVIDER_TOPICS, domains, "provider.domain",
+        [
+            {"$project": {"a": "$provider.domain", "b": "$topicKeys"}},
+            {"$unwind": "$b"},
+            {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},
+            {"$project": {"_id": pair_id, "provider": "$_id.a", "topic": "$_id.b", "count": 1}},
+        ],
+        owner="provider",
+    )  # fmt: skip
+    _recount(
+        db, TOPIC_PAIRS, topics, "topicKeys",
+        [
+            {"$project": {"a": "$topicKeys", "b": "$topicKeys"}},
+            {"$unwind": "$a"},
+            *_only("a", topics),
+            {"$unwind": "$b"},
+            {"$match": {"$expr": {"$ne": ["$a", "$b"]}}},
+            {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},
+            {"$project": {"_id": pair_id, "topic": "$_id.a", "other": "$_id.b", "count": 1}},
+        ],
+        owner="topic",
+    )  # fmt: skip

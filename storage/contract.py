@@ -18,7 +18,8 @@ Stored shapes (field names follow the source feed, as its users know them):
     related           [{title, webUrl, canonicalUrl, excerpt?, publishedDateTime?, ampWebUrl?,
                         cdnAmpWebUrl?, type?, quality?, provider?, images: [...]}]
     secured           str | absent   opaque; stored, never served
-    extra             {..}           fields the model does not know
+    extra             {..} | absent  fields the model does not know (also in related
+                                     items, images and provider when they have some)
     contentHash       str            digest of the normalised content: unchanged => no rewrite
 
 ``providers``:  {_id: domain, name, articleCount}
@@ -30,7 +31,8 @@ Stored shapes (field names follow the source feed, as its users know them):
     how many articles carry both topics, stored in both directions (Topic.relatedTopics)
 
 Every count is recomputed from ``articles`` by the loader after it writes, so the
-derived collections agree with ``articles`` after every run.
+derived collections agree with ``articles`` after every run. Each derived row also
+carries ``run``: the ObjectId of the recount that wrote it (loader bookkeeping).
 """
 
 from __future__ import annotations
@@ -117,3 +119,79 @@ INDEXES: tuple[Index, ...] = (
     Index(TOPIC_PAIRS, (("topic", 1), ("count", -1), ("other", 1)), "topic_count"),
     Index(PERSISTED_QUERIES, (("registeredAt", 1),), "registered_at"),
 )
+
+
+# Loader bookkeeping: the provider domains, topic keys and categories whose counts a
+# run may have changed, recorded before it writes the articles and cleared after it
+# recounted them, so that a run killed in between is finished by the next one.
+# {_id: "<kind>|<key>", kind: "provider" | "topic" | "category", key}
+LOAD_PENDING = "loadPending"
+
+_TEXT = {"bsonType": "string"}
+_URL = {"bsonType": "string", "pattern": "^[hH][tT][tT][pP][sS]?://"}
+_COUNT = {"bsonType": ["int", "long"], "minimum": 0}
+_TEXTS = {"bsonType": "array", "items": _TEXT}
+_IMAGES = {
+    "bsonType": "array",
+    "items": {
+        "bsonType": "object",
+        "required": ["url"],
+        "properties": {
+            "url": _URL,
+            "width": _COUNT,
+            "height": _COUNT,
+            "isCached": {"bsonType": "bool"},
+        },
+    },
+}
+_PROVIDER = {
+    "bsonType": "object",
+    "required": ["name", "domain"],
+    "properties": {"name": _TEXT, "domain": {"bsonType": "string", "minLength": 1}},
+}
+
+# The `$jsonSchema` validator on `articles`: whoever writes, a stored article has the
+# fields the API relies on, with their types.
+ARTICLE_VALIDATOR: dict[str, Any] = {
+    "$jsonSchema": {
+        "bsonType": "object",
+        # What the API cannot do without; the other fields are checked when present.
+        "required": ["_id", "webUrl", "canonicalUrl", "title", "publishedDateTime", "provider"],
+        "properties": {
+            "_id": {"bsonType": "string"},
+            "webUrl": _URL,
+            "canonicalUrl": _URL,
+            "originalUrl": _URL,
+            "title": {"bsonType": "string", "minLength": 1},
+            "excerpt": _TEXT,
+            "category": _TEXT,
+            "type": _TEXT,
+            "publishedDateTime": {"bsonType": "date"},
+            "quality": _COUNT,
+            "heat": _COUNT,
+            "published": {"bsonType": "bool"},
+            "provider": _PROVIDER,
+            "topics": _TEXTS,
+            "topicKeys": _TEXTS,
+            "images": _IMAGES,
+            "related": {
+                "bsonType": "array",
+                "items": {
+                    "bsonType": "object",
+                    "required": ["title", "webUrl"],
+                    "properties": {
+                        "title": _TEXT,
+                        "webUrl": _URL,
+                        "publishedDateTime": {"bsonType": "date"},
+                        "provider": _PROVIDER,
+                        "quality": _COUNT,
+                        "images": _IMAGES,
+                    },
+                },
+            },
+            "secured": _TEXT,
+            "extra": {"bsonType": "object"},
+            "contentHash": _TEXT,
+        },
+    }
+}

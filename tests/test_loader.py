@@ -133,7 +133,7 @@ def test_a_broken_file_is_reported_and_the_good_ones_load(
     assert f"{tmp_path / 'broken.txt'}:" in errors
     assert "YAML syntax error" in errors
     assert f"{tmp_path / 'nofm.txt'}:1: no front matter" in errors
-    assert f"{tmp_path / 'nourl.txt'}: webUrl: not an absolute http(s) URL" in errors
+    assert f"{tmp_path / 'nourl.txt'}:6: webUrl: not an absolute http(s) URL" in errors
 
 
 def test_cli_reports_and_sets_the_exit_code(tmp_path: Path, mongo_uri: str, db_name: str) -> None:

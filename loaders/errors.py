@@ -1,0 +1,20 @@
+"""The one error an input can cause: it names where (line, field) and why."""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """An input that cannot become an article. ``line`` is 1-based, when known;
+    ``field`` is a path such as ``related[1].webUrl``."""
+
+    def __init__(self, reason: str, line: int | None = None, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.field = field
+
+    def describe(self, source: str) -> str:
+        """``path[:line]: field.path: reason``, the form every rejection is reported in."""
+        where = f"{source}:{self.line}" if self.line else source
+        what = f"{self.field}: {self.reason}" if self.field else self.reason
+        return f"{where}: {what}"

@@ -1,0 +1,233 @@
+"""Find the inputs named on the command line and read their bytes, within limits.
+
+An input is a file (front matter, JSON or JSON Lines, each optionally gzipped) or
+standard input. Files are found in sorted order, one directory at a time, so that a
+million of them never sit in memory together.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from loaders.errors import InputError
+
+DEFAULT_MAX_SIZE = 1024 * 1024
+FRONT_MATTER_SUFFIXES = (".txt", ".md", ".yaml", ".yml")
+FORMAT_OF_SUFFIX = {
+    **dict.fromkeys(FRONT_MATTER_SUFFIXES, "frontmatter"),
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+FORMATS = ("frontmatter", "json", "jsonl")
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One input to parse: a file (``path``) or bytes already read (``data``)."""
+
+    source: str
+    fmt: str
+    max_size: int
+    path: str | None = None
+    data: bytes | None = None
+    gzipped: bool = False
+    # A part of a large JSON Lines file: its bytes [start, end), from line first_line.
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+    @property
+    def continues(self) -> bool:
+        """A later part of a file already counted."""
+        return self.start > 0
+
+
+# Plain JSON Lines files larger than this go to the workers in parts of about this
+# size, so that one huge file neither sits in one worker's memory nor on one core.
+SPLIT_AT = 4 * 1024 * 1024
+
+
+def _file_tasks(path: Path, max_size: int) -> Iterator[Task]:
+    fmt, gzipped = format_of(path) or ("frontmatter", path.name.lower().endswith(".gz"))
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if fmt != "jsonl" or gzipped or size <= SPLIT_AT:
+        yield Task(name, fmt, max_size, path=name, gzipped=gzipped)
+        return
+    with path.open("rb") as stream:
+        start, line = 0, 1
+        while start < size:
+            stream.seek(start + SPLIT_AT)
+            stream.readline()  # to the end of the line the part would cut
+            end = min(stream.tell(), size)
+            yield Task(name, fmt, max_size, path=name, start=start, end=end, first_line=line)
+            stream.seek(start)
+            remaining = end - start
+            while remaining:  # count the part's lines, a MiB at a time
+                chunk = stream.read(min(remaining, 1024 * 1024))
+                line += chunk.count(b"\n")
+                remaining -= len(chunk)
+            start = end
+
+
+def format_of(path: Path) -> tuple[str, bool] | None:
+    """The format a file's name says, and whether it is gzipped; None if not an article file."""
+    name = path.name.lower()
+    gzipped = name.endswith(".gz")
+    if gzipped:
+        name = name[:-3]
+    fmt = FORMAT_OF_SUFFIX.get(os.path.splitext(name)[1])
+    return (fmt, gzipped) if fmt else None
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    """Article files below a directory, depth first, each directory sorted by name."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(Path(entry.path))
+        elif entry.is_file() and format_of(Path(entry.name)):
+            yield Path(entry.path)
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """A path given on the command line that holds nothing to load."""
+
+    source: str
+    reason: str
+
+
+def discover(
+    paths: Iterable[Path],
+    max_size: int = DEFAULT_MAX_SIZE,
+    stdin_format: str = "frontmatter",
+    stdin: bytes = b"",
+) -> Iterator[Task | Unusable]:
+    """A task per input, paths in sorted order (a later input wins a duplicate URL).
+    ``-`` stands for standard input, whose bytes the caller read (``stdin``)."""
+    for path in sorted(paths, key=str):
+        if str(path) == STDIN:
+            yield Task(STDIN, stdin_format, max_size, data=stdin)
+        elif path.is_dir():
+            found = False
+            for file in _walk(path):
+                found = True
+                yield from _file_tasks(file, max_size)
+            if not found:
+                suffixes = ", ".join(FORMAT_OF_SUFFIX)
+                yield Unusable(str(path), f"no article files ({suffixes}, .gz) in this directory")
+        elif path.exists():
+            yield from _file_tasks(path, max_size)
+        else:
+            yield Unusable(str(path), "no such file or directory")
+
+
+def count_inputs(paths: Iterable[Path]) -> int:
+    """About how many tasks ``discover`` will yield (the progress bar's total): one an
+    input, one a part of a large JSON Lines file."""
+    total = 0
+    for path in paths:
+        if path.is_dir():
+            total += sum(_parts(file) for file in _walk(path)) or 1
+        else:
+            total += _parts(path)
+    return total
+
+
+def _parts(path: Path) -> int:
+    if format_of(path) != ("jsonl", False):
+        return 1
+    try:
+        return path.stat().st_size // SPLIT_AT + 1
+    except OSError:
+        return 1
+
+
+def read_stdin(paths: Iterable[Path]) -> bytes:
+    """Standard input's bytes when ``-`` is among the paths (read once: a strict run
+    goes over its inputs twice)."""
+    return sys.stdin.buffer.read() if any(str(path) == STDIN for path in paths) else b""
+
+
+def open_input(task: Task) -> BinaryIO:
+    """The input's bytes as a stream, decompressed when gzipped; the caller closes it."""
+    if task.data is not None:
+        data = io.BytesIO(task.data)
+        return gzip.GzipFile(fileobj=data, mode="rb") if task.gzipped else data  # type: ignore[return-value]
+    assert task.path is not None
+    try:
+        if task.gzipped:
+            return gzip.open(task.path, "rb")  # type: ignore[return-value]
+        return open(task.path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def too_large(max_size: int) -> InputError:
+    return InputError(f"larger than the size limit of {max_size} bytes (raise it with --max-size)")
+
+
+def read_limited(stream: BinaryIO, max_size: int) -> bytes:
+    """At most ``max_size`` bytes (decompressed): a gzip bomb stops at the limit."""
+    try:
+        data = stream.read(max_size + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read: {exc} (is it really gzip?)") from None
+    if len(data) > max_size:
+        raise too_large(max_size)
+    return data
+
+
+def read_lines(
+    stream: BinaryIO, max_size: int, first_line: int = 1, end: int | None = None
+) -> Iterator[tuple[int, bytes | InputError]]:
+    """Each line with its 1-based number (up to byte ``end``); a line over the limit
+    comes as an InputError."""
+    number = first_line - 1
+    while end is None or stream.tell() < end:
+        try:
+            line = stream.readline(max_size + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            yield number + 1, InputError(f"cannot read: {exc} (is it really gzip?)")
+            return
+        if not line:
+            return
+        number += 1
+        if len(line) > max_size and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of the long line
+                line = stream.readline(max_size + 1)
+            yield number, too_large(max_size)
+        else:
+            yield number, line
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text (a leading BOM dropped); InputError naming the line and byte offset
+    of the first invalid byte. No other encoding is guessed."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset {exc.start} "
+            "(convert the file to UTF-8)",
+            line=line,
+        ) from None
+    return text.removeprefix("\ufeff")

@@ -1,0 +1,239 @@
+"""The article model, declared once: every input format (front matter, JSON, JSON
+Lines) is validated by ``ARTICLE.clean(raw)``.
+
+A model is a tree of field types. Each type checks one value and returns it cleaned
+(text repaired and stripped, dates in UTC) or raises ``InputError`` naming the field
+path, e.g. ``related[1].webUrl``. Keys a ``Record`` does not declare are kept under
+its ``extra`` mapping, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import ftfy
+
+from loaders.errors import InputError
+from loaders.urls import is_absolute_http_url
+
+MAX_INT = 2**63 - 1  # BSON's widest integer
+
+
+# UTF-8 read as cp1252 or Latin-1 always leaves a lead byte (Â..ô) followed by what a
+# continuation byte (0x80-0xBF) decodes to: text without such a pair skips ftfy.
+_MOJIBAKE = re.compile(
+    "[\xc2-\xf4][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122\ufffd]"
+)
+
+
+def repair_text(value: str) -> str:
+    """Undo double encoding (UTF-8 read as cp1252); text that is not damaged is
+    returned unchanged."""
+    if value.isascii() or not _MOJIBAKE.search(value):
+        return value
+    return ftfy.fix_encoding(value)
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+class Type:
+    """One field's type. ``required`` fields may not be missing (nor null)."""
+
+    required: bool = False
+
+    def clean(self, value: Any, path: str) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Text(Type):
+    required: bool = False
+
+    def clean(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise InputError(f"expected text, got {_type_name(value)}", field=path)
+        text = repair_text(value).strip()
+        if self.required and not text:
+            raise InputError("empty", field=path)
+        return text
+
+
+@dataclass(frozen=True)
+class Opaque(Type):
+    """Text kept exactly as it came (no repair, no stripping)."""
+
+    required: bool = False
+
+    def clean(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            raise InputError(f"expected text, got {_type_name(value)}", field=path)
+        return value
+
+
+@dataclass(frozen=True)
+class Url(Type):
+    required: bool = False
+
+    def clean(self, value: Any, path: str) -> str:
+        text = Text(self.required).clean(value, path)
+        if not is_absolute_http_url(text):
+            raise InputError("not an absolute http(s) URL", field=path)
+        return text
+
+
+@dataclass(frozen=True)
+class Count(Type):
+    """An integer >= 0."""
+
+    required: bool = False
+
+    def clean(self, value: Any, path: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"expected an integer, got {_type_name(value)}", field=path)
+        if value < 0:
+            raise InputError("must be >= 0", field=path)
+        if value > MAX_INT:
+            raise InputError("too large (more than 64 bits)", field=path)
+        return value
+
+
+@dataclass(frozen=True)
+class Flag(Type):
+    required: bool = False
+
+    def clean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise InputError(f"expected true or false, got {_type_name(value)}", field=path)
+        return value
+
+
+@dataclass(frozen=True)
+class DateTime(Type):
+    """ISO 8601; a time without a zone is UTC. Stored in UTC, to the millisecond
+    (BSON's precision), so that the content hash of a reloaded file is stable."""
+
+    required: bool = False
+
+    def clean(self, value: Any, path: str) -> datetime:
+        if not isinstance(value, str):
+            raise InputError(f"expected an ISO 8601 date-time, got {_type_name(value)}", field=path)
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise InputError(f"not an ISO 8601 date-time: {value!r} ({exc})", field=path) from None
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True)
+class ListOf(Type):
+    item: Type
+    required: bool = False
+
+    def clean(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise InputError(f"expected a list, got {_type_name(value)}", field=path)
+        return [self._item(entry, f"{path}[{index}]") for index, entry in enumerate(value)]
+
+    def _item(self, value: Any, path: str) -> Any:
+        if value is None:
+            raise InputError("missing (null list item)", field=path)
+        return self.item.clean(value, path)
+
+
+@dataclass(frozen=True)
+class Record(Type):
+    fields: Mapping[str, Type] = field(default_factory=dict)
+    required: bool = False
+
+    def clean(self, value: Any, path: str = "") -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise InputError(f"expected a mapping, got {_type_name(value)}", field=path or None)
+        cleaned: dict[str, Any] = {}
+        for name, kind in self.fields.items():
+            where = f"{path}.{name}" if path else name
+            raw = value.get(name)
+            if raw is None:
+                if kind.required:
+                    raise InputError("missing", field=where)
+                continue
+            cleaned[name] = kind.clean(raw, where)
+        extra = {key: raw for key, raw in value.items() if key not in self.fields}
+        if extra:
+            cleaned["extra"] = storable(extra)
+        return cleaned
+
+    def unknown_fields(self, value: dict[str, Any]) -> list[str]:
+        return [str(key) for key in value if key not in self.fields]
+
+
+def _storable_key(key: Any) -> str:
+    text = str(key).replace("\x00", "\\0")
+    return "\uff04" + text[1:] if text.startswith("$") else text  # $ would read as an operator
+
+
+def storable(value: Any) -> Any:
+    """A YAML/JSON value made safe for BSON: text keys without NUL or a leading $,
+    integers that fit in 64 bits (wider ones kept as text)."""
+    if isinstance(value, dict):
+        return {_storable_key(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        return str(value)
+    return value
+
+
+PROVIDER = Record({"name": Text(), "domain": Text()})
+
+IMAGE = Record(
+    {
+        "url": Url(required=True),
+        "width": Count(),
+        "height": Count(),
+        "title": Text(),
+        "isCached": Flag(),
+    }
+)
+
+RELATED = Record(
+    {
+        "title": Text(required=True),
+        "webUrl": Url(required=True),
+        "excerpt": Text(),
+        "publishedDateTime": DateTime(),
+        "ampWebUrl": Url(),
+        "cdnAmpWebUrl": Url(),
+        "type": Text(),
+        "provider": PROVIDER,
+        "quality": Count(),
+        "images": ListOf(IMAGE),
+    }
+)
+
+ARTICLE = Record(
+    {
+        "title": Text(required=True),
+        "webUrl": Url(required=True),
+        "publishedDateTime": DateTime(required=True),
+        "category": Text(),
+        "excerpt": Text(),
+        "originalUrl": Url(),
+        "type": Text(),
+        "quality": Count(),
+        "heat": Count(),
+        "published": Flag(),
+        "provider": PROVIDER,
+        "topics": ListOf(Text(required=True)),
+        "images": ListOf(IMAGE),
+        "related": ListOf(RELATED),
+        "secured": Opaque(),
+    }
+)
