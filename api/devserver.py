@@ -19,7 +19,7 @@ from pymongo import MongoClient
 from api.app import create_app
 from api.cors import DEV_ORIGINS
 from api.settings import Settings
-from storage.mongod import Mongod, MongodError
+from storage.mongod import MongodError, private_data_dir, private_mongod
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -58,20 +58,18 @@ def main() -> int:
     if os.environ.get("MONGODB_URI"):
         serve(settings)
         return 0
-    data_dir = Path(os.environ.get("MONGO_DATA_DIR") or ROOT / ".data" / "mongo")
+    data_dir = private_data_dir()
     try:
-        mongod = Mongod(data_dir).start()
+        with private_mongod(data_dir) as server:
+            how = "started" if server.started else "already running"
+            print(f"private mongod {how} on {server.uri} (data in {data_dir})", flush=True)
+            settings = replace(settings, mongodb_uri=server.uri)
+            load_seeds(server.uri, settings.database)
+            serve(settings)
     except MongodError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    try:
-        print(f"private mongod on {mongod.uri} (data in {data_dir})", flush=True)
-        settings = replace(settings, mongodb_uri=mongod.uri)
-        load_seeds(mongod.uri, settings.database)
-        serve(settings)
-    finally:
-        mongod.stop()
-        print("private mongod stopped", flush=True)
+    print("private mongod stopped" if server.started else "private mongod left running", flush=True)
     return 0
 
 

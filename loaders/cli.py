@@ -21,8 +21,8 @@ from loaders.load import BATCH_SIZE, LoadOptions, load_paths
 from loaders.progress import feedback
 from loaders.report import Report
 from storage.contract import database_name
+from storage.mongod import MongodError, private_mongod
 
-DEFAULT_URI = "mongodb://127.0.0.1:27017/"
 UNITS = {"": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2, "mib": 1024**2}
 
 
@@ -57,7 +57,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m loaders",
         description="Load news articles (YAML front matter, JSON, JSON Lines; optionally "
         "gzipped) into MongoDB.",
-        epilog="MONGODB_URI (default mongodb://127.0.0.1:27017/) and NEWSGRAPH_DB "
+        epilog="MONGODB_URI (default: the checkout's private mongod in .data/mongo, the one "
+        "`make serve` uses, started for the run unless it is running) and NEWSGRAPH_DB "
         "(default newsgraph) choose where the articles go. Exit code: 0 all loaded, "
         "1 some inputs rejected, 2 nothing could be done.",
     )
@@ -105,7 +106,21 @@ def _print_outcome(report: Report, strict: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    uri = os.environ.get("MONGODB_URI") or DEFAULT_URI
+    uri = os.environ.get("MONGODB_URI")
+    if uri or args.dry_run:
+        return run(args, uri)
+    # No server named: the checkout's private mongod, the one `make serve` serves from
+    # (shared if it is running, started for this run if not).
+    try:
+        with private_mongod() as server:
+            return run(args, server.uri)
+    except MongodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run(args: argparse.Namespace, uri: str | None) -> int:
+    """Load the inputs into the server at ``uri`` (None only for a dry run)."""
     options = LoadOptions(
         workers=args.workers,
         max_size=args.max_size,
@@ -117,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     client: MongoClient[dict[str, Any]] | None = None
     try:
-        if not args.dry_run:
+        if uri is not None and not args.dry_run:
             # A timeout in the URI (serverSelectionTimeoutMS=...) wins over ours.
             timeout: dict[str, Any] = {}
             if "serverselectiontimeoutms" not in uri.lower():
@@ -130,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             report = load_paths(db, args.paths, options, progress)
     except PyMongoError as exc:
         print(
-            f"error: MongoDB at {mask_password(uri)} failed: {exc}\n"
+            f"error: MongoDB at {mask_password(uri or '')} failed: {exc}\n"
             "Is mongod running there? Set MONGODB_URI to the right server.",
             file=sys.stderr,
         )

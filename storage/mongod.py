@@ -13,6 +13,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -27,6 +30,11 @@ NO_BINARY = (
     "or set MONGOD to a mongod binary, "
     "or run `docker compose up -d mongo` and set MONGODB_URI=mongodb://127.0.0.1:27017/."
 )
+
+
+# Where `make serve` and the loader CLI keep the private mongod's data.
+REPO_DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "mongo"
+URI_FILE = "newsgraph-mongod.uri"
 
 
 class MongodError(RuntimeError):
@@ -118,9 +126,11 @@ class Mongod:
             initiated = False
             while time.monotonic() < deadline:
                 if self.process is not None and self.process.poll() is not None:
+                    in_use = self.process.returncode == 100  # could not lock its dbpath
                     raise MongodError(
                         f"mongod exited with code {self.process.returncode} while starting; "
-                        f"see {self.logpath}"
+                        + (f"{self.dbpath} is in use by another mongod; " if in_use else "")
+                        + f"see {self.logpath}"
                     )
                 try:
                     hello = client.admin.command("hello")
@@ -176,3 +186,48 @@ class Mongod:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def private_data_dir() -> Path:
+    """``$MONGO_DATA_DIR``, else ``.data/mongo`` in the checkout."""
+    return Path(os.environ.get("MONGO_DATA_DIR") or REPO_DATA_DIR)
+
+
+@dataclass(frozen=True)
+class PrivateServer:
+    uri: str
+    started: bool  # False: an already running one (make serve's) is being shared
+
+
+def _running_uri(data_dir: Path) -> str | None:
+    try:
+        uri = (data_dir / URI_FILE).read_text().strip()
+    except OSError:
+        return None
+    client: MongoClient[dict[str, object]] = MongoClient(uri, serverSelectionTimeoutMS=500)
+    try:
+        client.admin.command("ping")
+        return uri
+    except PyMongoError:
+        return None
+    finally:
+        client.close()
+
+
+@contextmanager
+def private_mongod(data_dir: Path | None = None) -> Iterator[PrivateServer]:
+    """The private mongod on ``data_dir``: the one already running there, or one
+    started now and stopped on exit. Lets `python -m loaders` load into the server
+    `make serve` is serving from, whether or not it is running."""
+    data_dir = data_dir or private_data_dir()
+    running = _running_uri(data_dir)
+    if running:
+        yield PrivateServer(running, started=False)
+        return
+    with Mongod(data_dir) as mongod:
+        uri_file = data_dir / URI_FILE
+        uri_file.write_text(mongod.uri)
+        try:
+            yield PrivateServer(mongod.uri, started=True)
+        finally:
+            uri_file.unlink(missing_ok=True)

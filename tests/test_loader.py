@@ -186,3 +186,24 @@ def test_co_occurrence_counts_follow_the_articles(
     by_provider = {(d["provider"], d["topic"]): d["count"] for d in db.providerTopics.find()}
     assert by_provider[("example.com", "robots")] == 1
     assert ("example.com", "law") not in by_provider
+
+
+def test_cli_without_a_uri_loads_into_the_private_mongod(tmp_path: Path) -> None:
+    from pymongo import MongoClient
+
+    from storage.mongod import Mongod
+
+    write_article(tmp_path / "in", "a.txt", article(1))
+    env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
+    env.update(MONGO_DATA_DIR=str(tmp_path / "mongo"), NEWSGRAPH_DB="private")
+    run = subprocess.run(
+        [sys.executable, "-m", "loaders", str(tmp_path / "in")],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "articles inserted 1" in run.stdout
+    # It stopped the server it started; the data is where `make serve` will find it.
+    with Mongod(tmp_path / "mongo") as server:
+        client: MongoClient[dict[str, Any]] = MongoClient(server.uri)
+        assert client.private.articles.count_documents({}) == 1
+        client.close()

@@ -63,3 +63,19 @@ def test_finds_the_embedded_binary(monkeypatch: pytest.MonkeyPatch) -> None:
     found = launcher.find_mongod()
     assert os.access(found, os.X_OK)
     assert found.endswith("mongod")
+
+
+def test_private_mongod_is_shared_while_it_runs(tmp_path: Path) -> None:
+    with launcher.private_mongod(tmp_path / "db") as first:
+        assert first.started
+        with launcher.private_mongod(tmp_path / "db") as second:
+            assert not second.started
+            assert second.uri == first.uri
+    assert not (tmp_path / "db" / launcher.URI_FILE).exists()
+    with launcher.private_mongod(tmp_path / "db") as third:
+        assert third.started
+
+
+def test_a_data_directory_in_use_is_named(tmp_path: Path) -> None:
+    with launcher.Mongod(tmp_path / "db"), pytest.raises(launcher.MongodError, match="in use"):
+        launcher.Mongod(tmp_path / "db").start()
