@@ -34,6 +34,10 @@ format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# schema.graphql at the repository root, from the code (a test fails when it is stale).
+schema: $(SERVE_STAMP)
+	$(PY) -m api.export_schema
+
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy api loaders storage
 

@@ -20,7 +20,11 @@ def encode_cursor(kind: str, value: Any, key: str) -> str:
     return base64.urlsafe_b64encode(payload).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str, kind: str) -> tuple[Any, str]:
+def decode_cursor(
+    cursor: str, kind: str, value_type: type, nullable: bool = False
+) -> tuple[Any, str]:
+    """The (sort value, id) in ``cursor``; BAD_CURSOR unless it was made by
+    ``encode_cursor`` for the same kind and carries a value of ``value_type``."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         found_kind, value, key = json.loads(base64.urlsafe_b64decode(padded))
@@ -30,4 +34,10 @@ def decode_cursor(cursor: str, kind: str) -> tuple[Any, str]:
         raise BadCursor(f"{cursor!r} is a cursor for another connection or order")
     if isinstance(value, dict) and isinstance(value.get("t"), int):
         value = datetime.fromtimestamp(value["t"] / 1000, tz=UTC)
+    if value_type is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if value is None and nullable:
+        return value, key
+    if not isinstance(value, value_type) or isinstance(value, bool):
+        raise BadCursor(f"{cursor!r} is not a valid cursor")
     return value, key

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
-from api.store import Database, Document, find_by
-from storage.contract import ARTICLES, PROVIDERS, TOPICS
+from api.store import Database, Document, Ranked, find_by, ranked_many
+from storage.contract import ARTICLES, CATEGORIES, PROVIDERS, TOPICS
 
 Batch = Callable[[list[str]], Awaitable[Sequence[Document | None]]]
 
@@ -28,3 +28,10 @@ class Loaders:
         self.article_by_url = DataLoader(_batch(db, ARTICLES, "canonicalUrl"))
         self.provider = DataLoader(_batch(db, PROVIDERS, "_id"))
         self.topic = DataLoader(_batch(db, TOPICS, "_id"))
+        self.category = DataLoader(_batch(db, CATEGORIES, "_id"))
+
+        async def load_ranked(requests: list[Ranked]) -> list[list[Document]]:
+            return await ranked_many(db, requests)
+
+        # Provider.topics, Topic.relatedTopics and Topic.providers of a whole page.
+        self.ranked: DataLoader[Ranked, list[Document]] = DataLoader(load_ranked)

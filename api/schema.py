@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -10,38 +11,28 @@ from strawberry.extensions import ParserCache, ValidationCache
 
 from api import store
 from api.context import Info
+from api.errors import BadUserInput
 from api.ids import from_global_id
-from api.pagination import page_size
+from api.inputs import MOST_ARTICLES, ArticleFilter, ArticleOrder, CatalogOrder, conditions
+from api.pagination import MAX_PAGE, window
 from api.types import (
     Article,
+    ArticleSearchConnection,
+    Category,
     Connection,
     Node,
     Provider,
     Topic,
     article_connection,
     make_connection,
+    search_connection,
 )
-from storage.contract import PROVIDERS, TOPICS
+from storage.contract import CATEGORIES, PROVIDERS, TOPICS
 from storage.keys import provider_key, topic_key
 
 T = TypeVar("T")
 
-
-@strawberry.input(description="All given conditions must hold.")
-class ArticleFilter:
-    topic: str | None = None
-    provider_domain: str | None = None
-    category: str | None = None
-
-    def to_match(self) -> store.Document:
-        match: store.Document = {}
-        if self.topic is not None:
-            match["topicKeys"] = topic_key(self.topic)
-        if self.provider_domain is not None:
-            match["provider.domain"] = provider_key(self.provider_domain)
-        if self.category is not None:
-            match["category"] = self.category
-        return match
+__all__ = ["ArticleFilter", "Query", "schema"]
 
 
 async def load_node(info: Info, type_name: str, key: str) -> Node | None:
@@ -55,21 +46,24 @@ async def load_node(info: Info, type_name: str, key: str) -> Node | None:
     if type_name == "Topic":
         doc = await loaders.topic.load(key)
         return Topic.from_doc(doc) if doc else None
+    if type_name == "Category":
+        doc = await loaders.category.load(key)
+        return Category.from_doc(doc) if doc else None
     return None
 
 
-async def counted_connection(
+async def catalog_connection(
     info: Info,
     collection: str,
     to_node: Callable[[store.Document], T],
-    first: int | None,
-    after: str | None,
+    order_by: CatalogOrder | None,
+    paging: tuple[int | None, str | None, int | None, str | None],
 ) -> Connection[T]:
+    """Providers or topics, by article count or by name."""
     db = info.context.db
-    page = await store.counted_page(db, collection, page_size(first), after)
-    return make_connection(
-        page, store.MOST_ARTICLES, to_node, lambda: store.count_all(db, collection)
-    )
+    order, hint = (order_by or MOST_ARTICLES).keyset()
+    page = await store.fetch_page(db[collection], {}, order, window(*paging), hint=hint)
+    return make_connection(page, order, to_node, lambda: store.count_all(db, collection))
 
 
 @strawberry.type
@@ -78,49 +72,101 @@ class Query:
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await load_node(info, *from_global_id(id))
 
+    @strawberry.field(description=f"Objects by their global ids (at most {MAX_PAGE}), in order.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_PAGE:
+            raise BadUserInput(
+                f"nodes takes at most {MAX_PAGE} ids, got {len(ids)}",
+                argument="ids",
+                limit=MAX_PAGE,
+            )
+        keys = [from_global_id(global_id) for global_id in ids]
+        return list(await asyncio.gather(*(load_node(info, *key) for key in keys)))
+
     @strawberry.field
     async def article(self, info: Info, id: strawberry.ID) -> Article | None:
         type_name, key = from_global_id(id)
         node = await load_node(info, type_name, key) if type_name == "Article" else None
         return node if isinstance(node, Article) else None
 
-    @strawberry.field(description="Articles, newest first.")
+    @strawberry.field(description="Articles, newest first by default.")
     async def articles(
         self,
         info: Info,
-        first: int | None = 20,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: ArticleFilter | None = None,
+        order_by: ArticleOrder | None = None,
     ) -> Connection[Article]:
-        match = filter.to_match() if filter else {}
-        return await article_connection(info, match, first, after)
+        paging = (first, after, last, before)
+        return await article_connection(info, conditions(filter), order_by, paging)
+
+    @strawberry.field(
+        description="Articles whose title or excerpt match, most relevant first. Words, "
+        '"quoted phrases" and -excluded words, as MongoDB text search reads them.'
+    )
+    async def search(
+        self,
+        info: Info,
+        query: str,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ArticleFilter | None = None,
+    ) -> ArticleSearchConnection:
+        paging = (first, after, last, before)
+        return await search_connection(info, query, conditions(filter), paging)
 
     @strawberry.field(description="A provider by its domain (www. and case ignored).")
     async def provider(self, info: Info, domain: str) -> Provider | None:
         doc = await info.context.loaders.provider.load(provider_key(domain))
         return Provider.from_doc(doc) if doc else None
 
-    @strawberry.field(description="Providers, most articles first.")
+    @strawberry.field(description="Providers, most articles first by default.")
     async def providers(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: CatalogOrder | None = None,
     ) -> Connection[Provider]:
-        return await counted_connection(info, PROVIDERS, Provider.from_doc, first, after)
+        paging = (first, after, last, before)
+        return await catalog_connection(info, PROVIDERS, Provider.from_doc, order_by, paging)
 
     @strawberry.field(description="A topic by its name (case ignored).")
     async def topic(self, info: Info, name: str) -> Topic | None:
         doc = await info.context.loaders.topic.load(topic_key(name))
         return Topic.from_doc(doc) if doc else None
 
-    @strawberry.field(description="Topics, most articles first.")
+    @strawberry.field(description="Topics, most articles first by default.")
     async def topics(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: CatalogOrder | None = None,
     ) -> Connection[Topic]:
-        return await counted_connection(info, TOPICS, Topic.from_doc, first, after)
+        paging = (first, after, last, before)
+        return await catalog_connection(info, TOPICS, Topic.from_doc, order_by, paging)
+
+    @strawberry.field(description="Every category, most articles first, then by name.")
+    async def categories(self, info: Info) -> list[Category]:
+        docs = await store.all_sorted(
+            info.context.db, CATEGORIES, [("articleCount", -1), ("_id", 1)]
+        )
+        return [Category.from_doc(doc) for doc in docs]
 
 
 schema = strawberry.Schema(
     query=Query,
-    types=[Article, Provider, Topic],
+    types=[Article, Provider, Topic, Category],
     # Clients repeat the same few documents: parse and validate each once.
     extensions=[lambda: ParserCache(maxsize=1024), lambda: ValidationCache(maxsize=1024)],
 )

@@ -11,8 +11,12 @@ import strawberry
 
 from api import store
 from api.context import Info
+from api.filters import ArticleConditions
 from api.ids import to_global_id
-from api.pagination import page_size
+from api.inputs import NEWEST_FIRST, ArticleFilter, ArticleOrder, conditions
+from api.pagination import page_size, window
+from api.projection import article_projection
+from storage.contract import ARTICLES, PROVIDER_TOPICS, TOPIC_PAIRS
 
 T = TypeVar("T")
 
@@ -23,6 +27,15 @@ class PageInfo:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: store.Page, cursors: list[str]) -> PageInfo:
+        return cls(
+            has_next_page=page.has_next,
+            has_previous_page=page.has_previous,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
 
 
 @strawberry.type
@@ -41,7 +54,10 @@ class Connection(Generic[T]):
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
 
-    @strawberry.field(description="All items of the connection, over every page.")
+    @strawberry.field(
+        description="All items of the connection, over every page. Exact where the "
+        "loader keeps the count; otherwise counted up to 10000 (10000 means at least)."
+    )
     async def total_count(self) -> int:
         return await self.count()
 
@@ -54,14 +70,7 @@ def make_connection(
 ) -> Connection[T]:
     edges = [Edge(cursor=order.cursor(doc), node=to_node(doc)) for doc in page.docs]
     return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next,
-            has_previous_page=page.has_previous,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count=count,
+        edges=edges, page_info=PageInfo.of(page, [e.cursor for e in edges]), count=count
     )
 
 
@@ -77,27 +86,77 @@ class Image:
     height: int | None = None
     title: str | None = None
     is_cached: bool | None = None
+    aspect_ratio: float | None = strawberry.field(
+        default=None, description="width / height, when both are known."
+    )
 
     @classmethod
     def from_doc(cls, doc: store.Document) -> Image:
+        width, height = doc.get("width"), doc.get("height")
         return cls(
             url=doc["url"],
-            width=doc.get("width"),
-            height=doc.get("height"),
+            width=width,
+            height=height,
             title=doc.get("title"),
             is_cached=doc.get("isCached"),
+            aspect_ratio=width / height if width is not None and height else None,
         )
 
 
+def lead_image(images: list[Image]) -> Image | None:
+    """The largest image by area; the first when none has both dimensions."""
+    sized = [image for image in images if image.width is not None and image.height is not None]
+    if sized:
+        return max(sized, key=lambda image: (image.width or 0) * (image.height or 0))
+    return images[0] if images else None
+
+
+Paging = tuple[int | None, str | None, int | None, str | None]
+
+
 async def article_connection(
-    info: Info, match: store.Document, first: int | None, after: str | None
+    info: Info,
+    where: ArticleConditions,
+    order_by: ArticleOrder | None,
+    paging: Paging,
 ) -> Connection[Article]:
-    """Shared by every field that lists articles."""
+    """Shared by every field that lists articles with a filter and an order."""
     db = info.context.db
-    page = await store.articles_page(db, match, page_size(first), after)
-    return make_connection(
-        page, store.NEWEST_FIRST, Article.from_doc, lambda: store.count_articles(db, match)
+    order_by = order_by or NEWEST_FIRST
+    keyset = order_by.keyset()
+    hint, exploded = where.index(order_by.field.value)
+    projection = article_projection(info, keyset.field) or store.ARTICLE_PROJECTION
+    page = await store.fetch_page(
+        db[ARTICLES], where.match(), keyset, window(*paging), projection, hint, exploded
     )
+    return make_connection(page, keyset, Article.from_doc, lambda: count_articles(db, where))
+
+
+async def count_articles(db: store.Database, where: ArticleConditions) -> int:
+    """Counts the loader maintains are read, not recounted: O(1) at any size."""
+    source = where.count_source()
+    if source is None:
+        hint, _ = where.index("published")
+        return await store.count_matching(db[ARTICLES], where.match(), hint)
+    if not source.collection:
+        return await store.count_all(db, ARTICLES)
+    return await store.sum_counts(db, source.collection, source.field, source.ids)
+
+
+@strawberry.type
+class TopicCount:
+    topic: Topic
+    count: int
+
+
+@strawberry.type
+class ProviderCount:
+    provider: Provider
+    count: int
+
+
+async def ranked(info: Info, request: store.Ranked) -> list[store.Document]:
+    return await info.context.loaders.ranked.load(request)
 
 
 @strawberry.type
@@ -115,11 +174,36 @@ class Provider(Node):
             article_count=doc.get("articleCount", 0),
         )
 
-    @strawberry.field
+    @strawberry.field(description="This provider's articles, newest first by default.")
     async def articles(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ArticleFilter | None = None,
+        order_by: ArticleOrder | None = None,
     ) -> Connection[Article]:
-        return await article_connection(info, {"provider.domain": self.domain}, first, after)
+        where = conditions(filter)
+        where.domains.append([self.domain])
+        return await article_connection(info, where, order_by, (first, after, last, before))
+
+    @strawberry.field(
+        description="The topics this provider writes on most: count descending, then "
+        "topic key ascending."
+    )
+    async def topics(self, info: Info, first: int = 10) -> list[TopicCount]:
+        rows = await ranked(
+            info,
+            store.Ranked(PROVIDER_TOPICS, "provider", "topic", self.domain, page_size(first)),
+        )
+        topics = await info.context.loaders.topic.load_many([row["topic"] for row in rows])
+        return [
+            TopicCount(topic=Topic.from_doc(doc or {"_id": row["topic"], "name": row["topic"]}),
+                       count=row["count"])
+            for row, doc in zip(rows, topics, strict=True)
+        ]  # fmt: skip
 
 
 async def load_provider(info: Info, embedded: store.Document) -> Provider:
@@ -146,11 +230,80 @@ class Topic(Node):
             key=doc["_id"],
         )
 
-    @strawberry.field
+    @strawberry.field(description="Articles on this topic, newest first by default.")
     async def articles(
-        self, info: Info, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ArticleFilter | None = None,
+        order_by: ArticleOrder | None = None,
     ) -> Connection[Article]:
-        return await article_connection(info, {"topicKeys": self.key}, first, after)
+        where = conditions(filter)
+        where.all_topics.append(self.key)
+        return await article_connection(info, where, order_by, (first, after, last, before))
+
+    @strawberry.field(
+        description="Topics that appear on the same articles: count descending, then "
+        "topic key ascending."
+    )
+    async def related_topics(self, info: Info, first: int = 10) -> list[TopicCount]:
+        rows = await ranked(
+            info, store.Ranked(TOPIC_PAIRS, "topic", "other", self.key, page_size(first))
+        )
+        topics = await info.context.loaders.topic.load_many([row["other"] for row in rows])
+        return [
+            TopicCount(topic=Topic.from_doc(doc or {"_id": row["other"], "name": row["other"]}),
+                       count=row["count"])
+            for row, doc in zip(rows, topics, strict=True)
+        ]  # fmt: skip
+
+    @strawberry.field(
+        description="Who writes on this topic most: count descending, then domain ascending."
+    )
+    async def providers(self, info: Info, first: int = 10) -> list[ProviderCount]:
+        rows = await ranked(
+            info, store.Ranked(PROVIDER_TOPICS, "topic", "provider", self.key, page_size(first))
+        )
+        loader = info.context.loaders.provider
+        docs = await loader.load_many([row["provider"] for row in rows])
+        return [
+            ProviderCount(provider=Provider.from_doc(doc or {"_id": row["provider"],
+                                                             "name": row["provider"]}),
+                          count=row["count"])
+            for row, doc in zip(rows, docs, strict=True)
+        ]  # fmt: skip
+
+
+@strawberry.type
+class Category(Node):
+    name: str
+    article_count: int
+
+    @classmethod
+    def from_doc(cls, doc: store.Document) -> Category:
+        return cls(
+            id=strawberry.ID(to_global_id("Category", doc["_id"])),
+            name=doc.get("name") or doc["_id"],
+            article_count=doc.get("articleCount", 0),
+        )
+
+    @strawberry.field(description="Articles in this category, newest first by default.")
+    async def articles(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ArticleFilter | None = None,
+        order_by: ArticleOrder | None = None,
+    ) -> Connection[Article]:
+        where = conditions(filter)
+        where.categories.append(self.name)
+        return await article_connection(info, where, order_by, (first, after, last, before))
 
 
 @strawberry.type
@@ -205,24 +358,31 @@ class Article(Node):
     heat: int | None
     published: bool | None
     images: list[Image]
+    lead_image: Image | None = strawberry.field(
+        description="The largest image by area, else the first."
+    )
     related: list[RelatedItem]
     doc: strawberry.Private[store.Document]
 
     @classmethod
     def from_doc(cls, doc: store.Document) -> Article:
+        # A connection reads only the fields its query selects (api.projection), so
+        # a required field may be absent here: it was not selected, so never served.
+        images = [Image.from_doc(image) for image in doc.get("images", ())]
         return cls(
             id=strawberry.ID(to_global_id("Article", doc["_id"])),
-            web_url=doc["webUrl"],
+            web_url=doc.get("webUrl", ""),
             original_url=doc.get("originalUrl"),
-            title=doc["title"],
+            title=doc.get("title", ""),
             excerpt=doc.get("excerpt"),
             category=doc.get("category"),
             type=doc.get("type"),
-            published_date_time=doc["publishedDateTime"],
+            published_date_time=doc.get("publishedDateTime"),  # type: ignore[arg-type]
             quality=doc.get("quality"),
             heat=doc.get("heat"),
             published=doc.get("published"),
-            images=[Image.from_doc(image) for image in doc.get("images", ())],
+            images=images,
+            lead_image=lead_image(images),
             related=[RelatedItem.from_doc(item) for item in doc.get("related", ())],
             doc=doc,
         )
@@ -233,9 +393,83 @@ class Article(Node):
 
     @strawberry.field
     async def topics(self, info: Info) -> list[Topic]:
-        docs = await info.context.loaders.topic.load_many(self.doc.get("topicKeys", []))
-        names = dict(zip(self.doc.get("topicKeys", []), self.doc.get("topics", []), strict=False))
+        keys = self.doc.get("topicKeys", [])
+        docs = await info.context.loaders.topic.load_many(keys)
+        names = dict(zip(keys, self.doc.get("topics", []), strict=False))
         return [
             Topic.from_doc(doc or {"_id": key, "name": names.get(key, key)})
-            for key, doc in zip(self.doc.get("topicKeys", []), docs, strict=True)
+            for key, doc in zip(keys, docs, strict=True)
         ]
+
+    @strawberry.field(
+        description="The articles whose related items point at this one, newest first."
+    )
+    async def mentioned_in(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[Article]:
+        db = info.context.db
+        match = {"related.canonicalUrl": self.doc["canonicalUrl"]}
+        order = store.NEWEST_FIRST
+        projection = article_projection(info, order.field) or store.ARTICLE_PROJECTION
+        page = await store.fetch_page(
+            db[ARTICLES],
+            match,
+            order,
+            window(first, after, last, before),
+            projection,
+            hint="mentioned_in",
+        )
+        return make_connection(
+            page,
+            order,
+            Article.from_doc,
+            lambda: store.count_matching(db[ARTICLES], match, "mentioned_in"),
+        )
+
+
+@strawberry.type
+class ArticleSearchEdge:
+    cursor: str
+    score: float = strawberry.field(description="Relevance: higher is more relevant.")
+    node: Article
+
+
+@strawberry.type
+class ArticleSearchConnection:
+    edges: list[ArticleSearchEdge]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    def nodes(self) -> list[Article]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="All results, counted up to 10000 (10000 means at least).")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+async def search_connection(
+    info: Info, text: str, where: ArticleConditions, paging: Paging
+) -> ArticleSearchConnection:
+    db = info.context.db
+    match = where.match()
+    projection = article_projection(info) or store.ARTICLE_PROJECTION
+    page = await store.search_page(db, text, match, window(*paging), projection)
+    order = store.search_order(text)
+    edges = [
+        ArticleSearchEdge(
+            cursor=order.cursor(doc), score=doc[store.SCORE], node=Article.from_doc(doc)
+        )
+        for doc in page.docs
+    ]
+    return ArticleSearchConnection(
+        edges=edges,
+        page_info=PageInfo.of(page, [edge.cursor for edge in edges]),
+        count=lambda: store.count_search(db, text, match),
+    )

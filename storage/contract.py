@@ -57,7 +57,7 @@ def database_name() -> str:
 @dataclass(frozen=True)
 class Index:
     collection: str
-    keys: tuple[tuple[str, int], ...]
+    keys: tuple[tuple[str, int | str], ...]  # 1 / -1, or "text"
     name: str
     unique: bool = False
 
@@ -65,22 +65,47 @@ class Index:
         return {"keys": list(self.keys), "name": self.name, "unique": self.unique}
 
 
+# The sort fields articles can be ordered by, and the equality filters that lead an
+# index ahead of them. Every (lead, sort) pair has an index, so every order the API
+# accepts, alone or behind one of these filters, is read from an index in order.
+ARTICLE_SORT_FIELDS = {"published": "publishedDateTime", "heat": "heat", "quality": "quality"}
+ARTICLE_INDEX_LEADS = {"topic": "topicKeys", "provider": "provider.domain", "category": "category"}
+
+
+def article_index_name(lead: str | None, sort: str) -> str:
+    """The name of the index that serves ``sort`` behind the equality filter ``lead``."""
+    return f"{lead}_{sort}" if lead else f"{sort}_desc"
+
+
+def _article_order_indexes() -> tuple[Index, ...]:
+    indexes = []
+    for sort, sort_field in ARTICLE_SORT_FIELDS.items():
+        tail = ((sort_field, -1), ("_id", -1))
+        indexes.append(Index(ARTICLES, tail, article_index_name(None, sort)))
+        for lead, lead_field in ARTICLE_INDEX_LEADS.items():
+            indexes.append(
+                Index(ARTICLES, ((lead_field, 1), *tail), article_index_name(lead, sort))
+            )
+    return tuple(indexes)
+
+
 # Every index the API's queries rely on. `ensure_indexes` creates them; creating
 # an index that already exists with the same spec is a no-op in MongoDB.
 INDEXES: tuple[Index, ...] = (
-    Index(ARTICLES, (("publishedDateTime", -1), ("_id", -1)), "published_desc"),
+    *_article_order_indexes(),
     Index(ARTICLES, (("canonicalUrl", 1),), "canonical_url", unique=True),
+    # Article.mentionedIn: the reverse edge of `related`, newest first.
     Index(
         ARTICLES,
-        (("provider.domain", 1), ("publishedDateTime", -1), ("_id", -1)),
-        "provider_published",
+        (("related.canonicalUrl", 1), ("publishedDateTime", -1), ("_id", -1)),
+        "mentioned_in",
     ),
-    Index(ARTICLES, (("topicKeys", 1), ("publishedDateTime", -1), ("_id", -1)), "topic_published"),
-    Index(
-        ARTICLES, (("category", 1), ("publishedDateTime", -1), ("_id", -1)), "category_published"
-    ),
+    # search: MongoDB allows one text index per collection.
+    Index(ARTICLES, (("title", "text"), ("excerpt", "text")), "text"),
     Index(PROVIDERS, (("articleCount", -1), ("_id", -1)), "count_desc"),
+    Index(PROVIDERS, (("name", 1), ("_id", 1)), "name"),
     Index(TOPICS, (("articleCount", -1), ("_id", -1)), "count_desc"),
+    Index(TOPICS, (("name", 1), ("_id", 1)), "name"),
     Index(CATEGORIES, (("articleCount", -1), ("_id", -1)), "count_desc"),
     Index(PROVIDER_TOPICS, (("provider", 1), ("count", -1), ("topic", 1)), "provider_count"),
     Index(PROVIDER_TOPICS, (("topic", 1), ("count", -1), ("provider", 1)), "topic_count"),
