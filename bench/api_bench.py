@@ -101,7 +101,7 @@ def _measure(
 
     costs = {
         (operation, name): checks.mongo_cost(
-            mongo, server.url, pools.bodies(operation), max(20, len(pools.bodies(operation)))
+            mongo, server.url, pools.bodies(operation), max(10, len(pools.bodies(operation)))
         )
         for operation in OPERATIONS
         for name, server in servers.items()
