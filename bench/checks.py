@@ -5,6 +5,7 @@ request costs in MongoDB."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -107,7 +108,8 @@ def check_identity(newsgraph_url: str, floor_url: str, pools: Pools, operations:
 def mongo_cost(
     mongo: MongoClient[dict[str, Any]], url: str, bodies: list[bytes], requests: int
 ) -> dict[str, float]:
-    """MongoDB round trips per request and bytes MongoDB sent per response byte, from the
+    """MongoDB round trips per request, bytes MongoDB sent per response byte, and the
+    latency of one request alone (``sequential_ms``), from the
     deltas of ``serverStatus().network`` over `requests` sequential requests. The bench's
     mongod serves only the two servers and this client, so the deltas are theirs; what
     a serverStatus call itself costs is measured and subtracted, and idle heartbeats
@@ -126,10 +128,12 @@ def mongo_cost(
     overhead_requests = before["numRequests"] - calibration["numRequests"]
     overhead_bytes = before["bytesOut"] - calibration["bytesOut"]
     response_bytes = 0
-    with httpx.Client(timeout=30) as client:
+    started = time.perf_counter()
+    with httpx.Client(timeout=300) as client:
         for index in range(requests):
             response = client.post(url, content=bodies[index % len(bodies)], headers=HEADERS)
             response_bytes += len(response.content)
+    elapsed = time.perf_counter() - started
     after = network()
     round_trips = after["numRequests"] - before["numRequests"] - overhead_requests
     mongo_bytes = after["bytesOut"] - before["bytesOut"] - overhead_bytes
@@ -137,4 +141,5 @@ def mongo_cost(
         "mongo_round_trips": round(round_trips / requests, 2),
         "mongo_bytes_per_response_byte": round(mongo_bytes / max(1, response_bytes), 2),
         "response_bytes": round(response_bytes / requests),
+        "sequential_ms": round(elapsed / requests * 1000, 3),
     }

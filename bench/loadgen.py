@@ -85,9 +85,10 @@ def run_wrk(url: str, bodies: list[bytes], duration: float, connections: int) ->
         script.write_text(LUA)
         body_file = Path(tmp) / "bodies.jsonl"
         body_file.write_bytes(b"\n".join(bodies) + b"\n")
+        seconds = max(1, round(duration))
         command = [
-            wrk, "-t", "1", "-c", str(connections), "-d", f"{max(1, round(duration))}s",
-            "--timeout", "10s", "-s", str(script), url, "--", str(body_file),
+            wrk, "-t", "1", "-c", str(connections), "-d", f"{seconds}s",
+            "--timeout", f"{max(10, seconds)}s", "-s", str(script), url, "--", str(body_file),
         ]  # fmt: skip
         finished = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [line for line in finished.stdout.splitlines() if line.startswith("RESULT ")]
@@ -96,6 +97,8 @@ def run_wrk(url: str, bodies: list[bytes], duration: float, connections: int) ->
             f"wrk failed ({finished.returncode}): {finished.stderr or finished.stdout}"
         )
     result = json.loads(lines[-1].removeprefix("RESULT "))
+    if result["requests"] == 0:
+        raise RuntimeError(f"no request to {url} completed in {duration:.0f} s: {finished.stdout}")
     return Figures(
         rps=round(result["requests"] / (result["duration_us"] / 1e6), 1),
         p50_ms=round(result["p50_us"] / 1000, 3),

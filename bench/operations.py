@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from pymongo import MongoClient
 
+from api.ids import to_global_id
 from storage.contract import ARTICLES, PROVIDERS, TOPICS
 
 # The fields of an article in a list (home page, topic page, provider page, deep page).
@@ -126,8 +127,6 @@ def build_pools(
         .sort([("articleCount", -1), ("_id", 1)])
         .limit(200)
     ]
-    from api.ids import to_global_id
-
     first, last = _deep_range(len(ids))
     return Pools(
         variables={

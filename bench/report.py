@@ -11,7 +11,8 @@ def markdown_table(results: dict[str, Any]) -> str:
     lines = [
         f"N = {results['n']:,} articles, {results['load_generator']}, "
         f"{results['connections']} connections, {results['duration_s']:g} s per operation "
-        f"and server, median of {results['rounds']} round(s); {results['date']}; "
+        f"and server (longer where one request alone is slow: `duration_s` in the JSON), "
+        f"median of {results['rounds']} round(s); {results['date']}; "
         f"{results['machine']['cpu_count']} CPUs; newsgraph {versions['newsgraph_commit']}, "
         f"mongod {versions['mongod']}; deep = pages {results['deep_pages'][0]}"
         f"..{results['deep_pages'][1]}. Peak RSS: newsgraph "

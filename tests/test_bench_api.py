@@ -30,6 +30,7 @@ SERVER_FIGURES = {
     "mongo_round_trips",
     "mongo_bytes_per_response_byte",
     "response_bytes",
+    "sequential_ms",
 }
 
 
@@ -69,6 +70,7 @@ def test_quick_mode_runs_every_operation_on_both_servers(
             assert 0 < figures["p50_ms"] <= figures["p99_ms"], (name, server)
             assert figures["mongo_round_trips"] >= 1, (name, server)
             assert figures["response_bytes"] > 0, (name, server)
+        assert entry["duration_s"] >= 0.5
         assert entry["ratio_p50"] == pytest.approx(
             entry["newsgraph"]["p50_ms"] / entry["floor"]["p50_ms"], abs=0.01
         )
