@@ -26,7 +26,7 @@ def markdown_table(results: dict[str, Any]) -> str:
     for name, entry in results["operations"].items():
         ours, floor = entry["newsgraph"], entry["floor"]
         lines.append(
-            f"| {name} | {ours['rps']:.0f} | {floor['rps']:.0f} | {entry['ratio_rps']:.2f} "
+            f"| {name} | {_rate(ours['rps'])} | {_rate(floor['rps'])} | {entry['ratio_rps']:.2f} "
             f"| {ours['p50_ms']:.2f} | {floor['p50_ms']:.2f} | {entry['ratio_p50']:.2f} "
             f"| {ours['p99_ms']:.2f} | {floor['p99_ms']:.2f} "
             f"| {ours['mongo_round_trips']:g} / {floor['mongo_round_trips']:g} "
@@ -34,6 +34,10 @@ def markdown_table(results: dict[str, Any]) -> str:
             f"{floor['mongo_bytes_per_response_byte']:g} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _rate(rps: float) -> str:
+    return f"{rps:.0f}" if rps >= 10 else f"{rps:.2f}"
 
 
 def scale_table(scale: dict[str, Any]) -> str:
