@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.contract import (
+    ARTICLES,
     CATEGORIES,
     PROVIDER_TOPICS,
     PROVIDERS,
@@ -27,6 +28,11 @@ class CountSource:
     collection: str
     field: str
     ids: tuple[str, ...]
+
+
+# The collection's own document count (an estimate kept by MongoDB, exact after a
+# clean shutdown).
+ALL_ARTICLES = CountSource(ARTICLES, "", ())
 
 
 @dataclass
@@ -95,9 +101,22 @@ class ArticleConditions:
         lead, exploded = self._lead()
         return article_index_name(lead, sort), exploded
 
+    def count_index(self) -> str:
+        """The index to count with when the count is not kept: the lead's, on the
+        field the filter bounds by a range (heat, quality, date), so that the range
+        is read as index bounds instead of checked article by article."""
+        lead, _ = self._lead()
+        ranges = (
+            ("heat", self.min_heat is not None),
+            ("quality", self.min_quality is not None),
+            ("published", self.published_after is not None or self.published_before is not None),
+        )
+        sort = next((sort for sort, bounded in ranges if bounded), "published")
+        return article_index_name(lead, sort)
+
     def count_source(self) -> CountSource | None:
         """Where the loader keeps this filter's count, when it does; None when the
-        articles must be counted. An empty filter is ``CountSource("", "", ())``."""
+        articles must be counted. No filter at all is ``ALL_ARTICLES``."""
         others = (
             self.any_topics
             or self.type is not None
@@ -126,4 +145,4 @@ class ArticleConditions:
             return CountSource(TOPIC_PAIRS, "count", (f"{topics[0]}|{topics[1]}",))
         if len(topics) == 1:
             return CountSource(TOPICS, "articleCount", (topics[0],))
-        return CountSource("", "", ())
+        return ALL_ARTICLES

@@ -159,7 +159,7 @@ class Query:
     @strawberry.field(description="Every category, most articles first, then by name.")
     async def categories(self, info: Info) -> list[Category]:
         docs = await store.all_sorted(
-            info.context.db, CATEGORIES, [("articleCount", -1), ("_id", 1)]
+            info.context.db, CATEGORIES, [("articleCount", -1), ("_id", 1)], hint="count_name"
         )
         return [Category.from_doc(doc) for doc in docs]
 

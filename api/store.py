@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from api.cursors import decode_cursor, encode_cursor
+from api.errors import ApiError
+from api.filters import ALL_ARTICLES, ArticleConditions
 from api.pagination import Window
 from storage.contract import ARTICLES
 
@@ -157,7 +161,26 @@ async def fetch_page(
     cursor = collection.find(query, projection).sort(scan.sort()).limit(window.size + 1)
     if hint is not None:
         cursor = cursor.hint(hint)
-    return _page(await cursor.to_list(), window)
+    with _index_named(collection, hint):
+        return _page(await cursor.to_list(), window)
+
+
+class MissingIndex(ApiError):
+    """A query names an index the database does not have (an older load)."""
+
+
+@contextmanager
+def _index_named(collection: AsyncCollection[Document], hint: str | None) -> Iterator[None]:
+    """Turns MongoDB's answer to a hint naming no index into what to do about it."""
+    try:
+        yield
+    except OperationFailure as exc:
+        if hint is None or "hint" not in str(exc):
+            raise
+        raise MissingIndex(
+            f"the index {hint!r} on {collection.name!r} is missing: the loader creates "
+            "every index the API needs; run `python -m loaders` once on this database"
+        ) from exc
 
 
 async def search_page(
@@ -189,7 +212,17 @@ async def search_page(
 
 
 def _includes(projection: Mapping[str, Any]) -> bool:
-    return any(value == 1 for key, value in projection.items() if key != "_id")
+    return any(value == 1 for value in projection.values())
+
+
+async def count_articles(db: Database, where: ArticleConditions) -> int:
+    """Counts the loader maintains are read, not recounted: O(1) at any size."""
+    source = where.count_source()
+    if source is None:
+        return await count_matching(db[ARTICLES], where.match(), where.count_index())
+    if source is ALL_ARTICLES:
+        return await count_all(db, ARTICLES)
+    return await sum_counts(db, source.collection, source.field, source.ids)
 
 
 async def count_search(db: Database, text: str, match: Document) -> int:
@@ -205,7 +238,8 @@ async def count_matching(
     options: dict[str, Any] = {"limit": COUNT_LIMIT}
     if hint is not None:
         options["hint"] = hint
-    return await collection.count_documents(match, **options)
+    with _index_named(collection, hint):
+        return await collection.count_documents(match, **options)
 
 
 async def sum_counts(db: Database, collection: str, field: str, keys: Sequence[str]) -> int:
@@ -218,8 +252,11 @@ async def count_all(db: Database, collection: str) -> int:
     return await db[collection].estimated_document_count()
 
 
-async def all_sorted(db: Database, collection: str, sort: list[tuple[str, int]]) -> list[Document]:
-    return await db[collection].find({}).sort(sort).to_list()
+async def all_sorted(
+    db: Database, collection: str, sort: list[tuple[str, int]], hint: str
+) -> list[Document]:
+    """A whole (small) collection in the order of the index ``hint`` names."""
+    return await db[collection].find({}).sort(sort).hint(hint).to_list()
 
 
 async def find_by(

@@ -111,6 +111,7 @@ def lead_image(images: list[Image]) -> Image | None:
     return images[0] if images else None
 
 
+# A connection's first, after, last and before, as given.
 Paging = tuple[int | None, str | None, int | None, str | None]
 
 
@@ -129,18 +130,7 @@ async def article_connection(
     page = await store.fetch_page(
         db[ARTICLES], where.match(), keyset, window(*paging), projection, hint, exploded
     )
-    return make_connection(page, keyset, Article.from_doc, lambda: count_articles(db, where))
-
-
-async def count_articles(db: store.Database, where: ArticleConditions) -> int:
-    """Counts the loader maintains are read, not recounted: O(1) at any size."""
-    source = where.count_source()
-    if source is None:
-        hint, _ = where.index("published")
-        return await store.count_matching(db[ARTICLES], where.match(), hint)
-    if not source.collection:
-        return await store.count_all(db, ARTICLES)
-    return await store.sum_counts(db, source.collection, source.field, source.ids)
+    return make_connection(page, keyset, Article.from_doc, lambda: store.count_articles(db, where))
 
 
 @strawberry.type
@@ -157,6 +147,17 @@ class ProviderCount:
 
 async def ranked(info: Info, request: store.Ranked) -> list[store.Document]:
     return await info.context.loaders.ranked.load(request)
+
+
+async def topic_counts(info: Info, rows: list[store.Document], field: str) -> list[TopicCount]:
+    """The ranked rows as TopicCounts, the topic named by each row's ``field``. A
+    topic that has no stored document (counts briefly ahead of topics) keeps its key."""
+    keys = [row[field] for row in rows]
+    docs = await info.context.loaders.topic.load_many(keys)
+    return [
+        TopicCount(topic=Topic.from_doc(doc or {"_id": key, "name": key}), count=row["count"])
+        for key, row, doc in zip(keys, rows, docs, strict=True)
+    ]
 
 
 @strawberry.type
@@ -198,12 +199,7 @@ class Provider(Node):
             info,
             store.Ranked(PROVIDER_TOPICS, "provider", "topic", self.domain, page_size(first)),
         )
-        topics = await info.context.loaders.topic.load_many([row["topic"] for row in rows])
-        return [
-            TopicCount(topic=Topic.from_doc(doc or {"_id": row["topic"], "name": row["topic"]}),
-                       count=row["count"])
-            for row, doc in zip(rows, topics, strict=True)
-        ]  # fmt: skip
+        return await topic_counts(info, rows, "topic")
 
 
 async def load_provider(info: Info, embedded: store.Document) -> Provider:
@@ -253,12 +249,7 @@ class Topic(Node):
         rows = await ranked(
             info, store.Ranked(TOPIC_PAIRS, "topic", "other", self.key, page_size(first))
         )
-        topics = await info.context.loaders.topic.load_many([row["other"] for row in rows])
-        return [
-            TopicCount(topic=Topic.from_doc(doc or {"_id": row["other"], "name": row["other"]}),
-                       count=row["count"])
-            for row, doc in zip(rows, topics, strict=True)
-        ]  # fmt: skip
+        return await topic_counts(info, rows, "other")
 
     @strawberry.field(
         description="Who writes on this topic most: count descending, then domain ascending."
@@ -267,14 +258,14 @@ class Topic(Node):
         rows = await ranked(
             info, store.Ranked(PROVIDER_TOPICS, "topic", "provider", self.key, page_size(first))
         )
-        loader = info.context.loaders.provider
-        docs = await loader.load_many([row["provider"] for row in rows])
+        keys = [row["provider"] for row in rows]
+        docs = await info.context.loaders.provider.load_many(keys)
         return [
-            ProviderCount(provider=Provider.from_doc(doc or {"_id": row["provider"],
-                                                             "name": row["provider"]}),
-                          count=row["count"])
-            for row, doc in zip(rows, docs, strict=True)
-        ]  # fmt: skip
+            ProviderCount(
+                provider=Provider.from_doc(doc or {"_id": key, "name": key}), count=row["count"]
+            )
+            for key, row, doc in zip(keys, rows, docs, strict=True)
+        ]
 
 
 @strawberry.type

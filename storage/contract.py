@@ -107,6 +107,8 @@ INDEXES: tuple[Index, ...] = (
     Index(TOPICS, (("articleCount", -1), ("_id", -1)), "count_desc"),
     Index(TOPICS, (("name", 1), ("_id", 1)), "name"),
     Index(CATEGORIES, (("articleCount", -1), ("_id", -1)), "count_desc"),
+    # `categories`: most articles first, then by name.
+    Index(CATEGORIES, (("articleCount", -1), ("_id", 1)), "count_name"),
     Index(PROVIDER_TOPICS, (("provider", 1), ("count", -1), ("topic", 1)), "provider_count"),
     Index(PROVIDER_TOPICS, (("topic", 1), ("count", -1), ("provider", 1)), "topic_count"),
     Index(TOPIC_PAIRS, (("topic", 1), ("count", -1), ("other", 1)), "topic_count"),

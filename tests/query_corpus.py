@@ -16,7 +16,6 @@ from api.ids import to_global_id
 from api.settings import Settings
 from loaders.load import load_paths
 from loaders.urls import article_id, canonical_url
-from storage.contract import ARTICLES
 from storage.keys import provider_key, topic_key
 from tests.articles import article, write_article
 from tests.conftest import RUN_ID, CommandCounter, ServedAPI
@@ -36,7 +35,7 @@ def corpus_doc(n: int) -> dict[str, Any]:
         "category": ["news", "sport", "tech"][n % 3],
         "type": "article" if n % 4 else "video",
         "published": n % 5 != 0,
-        "publishedDateTime": f"2024-02-{1 + n // 3:02d}T10:00:00Z",
+        "publishedDateTime": f"2024-02-{1 + n // 3 % 28:02d}T10:00:00Z",
         "quality": (n * 7) % 10 if n % 6 else None,
         "heat": n % 4 if n % 5 else None,
         "images": [
@@ -117,7 +116,7 @@ def expected_ids(f: dict[str, Any], field: str, direction: str) -> list[str]:
 
 
 class Recorder(CommandCounter):
-    """Counts commands, and keeps the queries sent to ``articles`` for explain."""
+    """Counts commands, and keeps every find and aggregate sent, for explain."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -126,22 +125,20 @@ class Recorder(CommandCounter):
     def started(self, event: CommandStartedEvent) -> None:
         super().started(event)
         command = event.command
-        if (
-            event.command_name in ("find", "aggregate")
-            and command.get(event.command_name) == ARTICLES
-        ):
+        if event.command_name in ("find", "aggregate"):
             with self._lock:
                 self.queries.append(dict(command))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def corpus_api(
     mongo_client: MongoClient[dict[str, Any]],
     mongo_uri: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServedAPI]:
-    """The corpus loaded once for a whole test module, served read-only."""
-    name = f"ngtest_{RUN_ID}_corpus_{id(tmp_path_factory)}_{datetime.now().microsecond}"
+    """The corpus loaded once for the whole run, served read-only: tests that write
+    use their own database."""
+    name = f"ngtest_{RUN_ID}_corpus"
     directory = tmp_path_factory.mktemp("corpus")
     write_corpus(directory)
     report = load_paths(mongo_client[name], [directory])
@@ -176,3 +173,35 @@ def walk(
                 return edges
             cursor = page["pageInfo"]["endCursor"]
     raise AssertionError("the connection did not end")
+
+
+@pytest.fixture
+def recorded_api(mongo_uri: str, db_name: str) -> Iterator[ServedAPI]:
+    """The API on this test's database, keeping the queries it sends to articles."""
+    served = ServedAPI(Settings(mongodb_uri=mongo_uri, database=db_name), Recorder())
+    yield served
+    served.close()
+
+
+def plan_stages(explained: dict[str, Any]) -> list[str]:
+    """Every stage of every winning plan in an explain answer (find or aggregate)."""
+    plans = [explained["queryPlanner"]["winningPlan"]] if "queryPlanner" in explained else []
+    for stage in explained.get("stages", []):
+        if "$cursor" in stage:
+            plans.append(stage["$cursor"]["queryPlanner"]["winningPlan"])
+
+    def walk_plan(plan: dict[str, Any]) -> list[str]:
+        plan = plan.get("queryPlan", plan)
+        found = [plan["stage"]]
+        for child in [plan.get("inputStage"), *plan.get("inputStages", [])]:
+            if child:
+                found += walk_plan(child)
+        return found
+
+    return [stage for plan in plans for stage in walk_plan(plan)]
+
+
+def explain(db: Any, command: dict[str, Any]) -> list[str]:
+    """The plan stages MongoDB chooses for a command the API sent."""
+    sent = {k: v for k, v in command.items() if k not in ("lsid", "$db", "$clusterTime")}
+    return plan_stages(db.command({"explain": sent, "verbosity": "queryPlanner"}))
