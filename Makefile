@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SERVE_STAMP := $(VENV)/.serve-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: serve test lint format typecheck schema clean bench-load
+.PHONY: serve test lint format typecheck schema clean bench-load bench-api bench-api-scale
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -43,9 +43,22 @@ typecheck: $(DEV_STAMP)
 
 # The loader against its parsing and write floors, on a synthetic corpus of N files
 # (generated once into bench/corpus/, git-ignored). Writes bench/results/load.json.
-N ?= 100000
+# N is set for this target only: bench-api's QUICK mode chooses its own N.
+bench-load: N ?= 100000
 bench-load: $(DEV_STAMP)
 	$(PY) -m bench.load --n $(N)
+
+# The API benchmark (bench/api_bench.py): newsgraph against the hand-written floor.
+# make bench-api [N=100000] [DURATION=10] [CONCURRENCY=10] [ROUNDS=3] [QUICK=1]
+# make bench-api-scale [SIZES="10000 1000000"] [DURATION=10] [CONCURRENCY=10] [ROUNDS=3]
+BENCH_OPTIONS = $(if $(DURATION),--duration $(DURATION)) \
+	$(if $(CONCURRENCY),--concurrency $(CONCURRENCY)) $(if $(ROUNDS),--rounds $(ROUNDS))
+
+bench-api: $(DEV_STAMP)
+	$(PY) -m bench.api_bench $(if $(QUICK),--quick) $(if $(N),--n $(N)) $(BENCH_OPTIONS)
+
+bench-api-scale: $(DEV_STAMP)
+	$(PY) -m bench.scale $(if $(SIZES),--sizes $(SIZES)) $(BENCH_OPTIONS)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,99 @@
+"""Start newsgraph and the floor as separate processes, exactly as they run in
+production: ``python -m api`` (uvicorn, one worker) and ``python -m bench.floor``,
+each on a free port on 127.0.0.1, configured through the environment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from storage.mongod import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Server:
+    """One server process; ``url`` is its /graphql endpoint."""
+
+    def __init__(
+        self, name: str, module: str, uri: str, database: str, log_dir: Path, **env: str
+    ) -> None:
+        self.name = name
+        self.port = free_port()
+        self.log_path = log_dir / f"{name}.log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        environment = {
+            **os.environ,
+            "MONGODB_URI": uri,
+            "NEWSGRAPH_DB": database,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            **env,
+        }
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", module],
+                cwd=ROOT,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait_until_ready()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/graphql"
+
+    def _wait_until_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.name} exited with code {self.process.returncode} while starting; "
+                    f"see {self.log_path}"
+                )
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} was not ready within {timeout:.0f} s; see {self.log_path}")
+
+    def peak_rss_mb(self) -> float:
+        """The process's peak resident set size so far (VmHWM), in MiB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        raise RuntimeError(f"no VmHWM for {self.name} (pid {self.process.pid})")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_newsgraph(uri: str, database: str, log_dir: Path) -> Server:
+    return Server("newsgraph", "api", uri, database, log_dir)
+
+
+def start_floor(uri: str, database: str, log_dir: Path, tamper: str | None = None) -> Server:
+    extra = {"FLOOR_TAMPER": tamper} if tamper else {}
+    return Server("floor", "bench.floor", uri, database, log_dir, **extra)
