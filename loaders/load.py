@@ -228,9 +228,10 @@ def _run(
     report = Report(dry_run=options.dry_run)
     writer: BatchWriter | None = None
     touched = Touched()
+    deferred = False
     if not options.dry_run:
         assert db is not None, "a database is needed unless this is a dry run"
-        ensure_indexes(db)
+        deferred = ensure_indexes(db, defer_on_empty=True)
         touched = load_pending(db)  # an interrupted run's keys are recounted too
         writer = BatchWriter(db, report, touched)
         writer.start()
@@ -248,6 +249,9 @@ def _run(
         if writer is not None:
             writer.finish()
     if writer is not None and db is not None:
+        if deferred:
+            # A killed run leaves them unbuilt; the next run builds them first.
+            ensure_indexes(db)
         refresh_counts(db, touched)
         writer.pending.clear()
     run.name_duplicates()

@@ -207,3 +207,18 @@ def test_cli_without_a_uri_loads_into_the_private_mongod(tmp_path: Path) -> None
         client: MongoClient[dict[str, Any]] = MongoClient(server.uri)
         assert client.private.articles.count_documents({}) == 1
         client.close()
+
+
+def test_a_first_load_ends_with_every_index_built(
+    tmp_path: Path, load: Any, db: Database[dict[str, Any]]
+) -> None:
+    from storage.contract import INDEXES
+
+    # Into an empty collection the secondary indexes are built after the writes.
+    for n in range(5):
+        write_article(tmp_path, f"{n}.txt", article(n))
+    load(tmp_path)
+    for collection in {index.collection for index in INDEXES}:
+        built = {spec["name"] for spec in db[collection].list_indexes()}
+        wanted = {index.name for index in INDEXES if index.collection == collection}
+        assert wanted <= built, (collection, wanted - built)
