@@ -40,16 +40,26 @@ def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
             yield from _fields(selection.selections)
 
 
-def _node_fields(info: Info) -> Iterator[str]:
-    """The names selected on the nodes of the connection being resolved."""
+def node_selections(info: Info) -> Iterator[SelectedField]:
+    """The fields selected on the nodes of the connection being resolved."""
     for connection in _fields(info.selected_fields):
         for child in _fields(connection.selections):
             if child.name == "nodes":
-                yield from (field.name for field in _fields(child.selections))
+                yield from _fields(child.selections)
             elif child.name == "edges":
                 for part in _fields(child.selections):
                     if part.name == "node":
-                        yield from (field.name for field in _fields(part.selections))
+                        yield from _fields(part.selections)
+
+
+def subfields(field: SelectedField) -> Iterator[SelectedField]:
+    """The fields selected under ``field``, with fragments flattened."""
+    return _fields(field.selections)
+
+
+def _node_fields(info: Info) -> Iterator[str]:
+    """The names selected on the nodes of the connection being resolved."""
+    return (field.name for field in node_selections(info))
 
 
 def article_projection(info: Info, *always: str) -> dict[str, int] | None:

@@ -15,6 +15,7 @@ from api.filters import ArticleConditions
 from api.ids import to_global_id
 from api.inputs import NEWEST_FIRST, ArticleFilter, ArticleOrder, conditions
 from api.pagination import page_size, window
+from api.prefetch import Prefetched, prefetch
 from api.projection import article_projection
 from storage.contract import ARTICLES, PROVIDER_TOPICS, TOPIC_PAIRS
 
@@ -130,7 +131,13 @@ async def article_connection(
     page = await store.fetch_page(
         db[ARTICLES], where.match(), keyset, window(*paging), projection, hint, exploded
     )
-    return make_connection(page, keyset, Article.from_doc, lambda: store.count_articles(db, where))
+    known = await prefetch(info, page.docs)
+    return make_connection(
+        page,
+        keyset,
+        lambda doc: Article.from_doc(doc, known),
+        lambda: store.count_articles(db, where),
+    )
 
 
 @strawberry.type
@@ -203,12 +210,26 @@ class Provider(Node):
 
 
 async def load_provider(info: Info, embedded: store.Document) -> Provider:
-    """The provider behind an embedded {name, domain}; one that has no stored
-    articles (a related item's source) still answers, with a count of 0."""
-    stored = await info.context.loaders.provider.load(embedded["domain"])
+    """The provider behind an embedded {name, domain}."""
+    return provider_of(embedded, await info.context.loaders.provider.load(embedded["domain"]))
+
+
+def provider_of(embedded: store.Document, stored: store.Document | None) -> Provider:
+    """The provider of an embedded {name, domain}; one that has no stored articles
+    (a related item's source) still answers, with a count of 0."""
     if stored is None:
         stored = {"_id": embedded["domain"], "name": embedded.get("name") or embedded["domain"]}
     return Provider.from_doc(stored)
+
+
+def provider_field(
+    info: Info, embedded: store.Document, known: Prefetched | None
+) -> Provider | Awaitable[Provider]:
+    """The provider from the page's prefetched providers, else loaded (awaitable:
+    graphql-core awaits what a sync resolver returns when it is awaitable)."""
+    if known is not None and embedded["domain"] in known.providers:
+        return provider_of(embedded, known.providers[embedded["domain"]])
+    return load_provider(info, embedded)
 
 
 @strawberry.type
@@ -309,9 +330,10 @@ class RelatedItem:
     quality: int | None
     images: list[Image]
     doc: strawberry.Private[store.Document]
+    known: strawberry.Private[Prefetched | None] = None
 
     @classmethod
-    def from_doc(cls, doc: store.Document) -> RelatedItem:
+    def from_doc(cls, doc: store.Document, known: Prefetched | None = None) -> RelatedItem:
         return cls(
             title=doc["title"],
             excerpt=doc.get("excerpt"),
@@ -323,12 +345,14 @@ class RelatedItem:
             quality=doc.get("quality"),
             images=[Image.from_doc(image) for image in doc.get("images", ())],
             doc=doc,
+            known=known,
         )
 
+    # Sync, so a prefetched provider costs no await; see api.prefetch.
     @strawberry.field
-    async def provider(self, info: Info) -> Provider | None:
+    def provider(self, info: Info) -> Provider | None:
         embedded = self.doc.get("provider")
-        return await load_provider(info, embedded) if embedded else None
+        return provider_field(info, embedded, self.known) if embedded else None  # type: ignore[return-value]
 
     @strawberry.field(description="The stored article with the same canonical URL, if any.")
     async def article(self, info: Info) -> Article | None:
@@ -354,9 +378,10 @@ class Article(Node):
     )
     related: list[RelatedItem]
     doc: strawberry.Private[store.Document]
+    known: strawberry.Private[Prefetched | None] = None
 
     @classmethod
-    def from_doc(cls, doc: store.Document) -> Article:
+    def from_doc(cls, doc: store.Document, known: Prefetched | None = None) -> Article:
         # A connection reads only the fields its query selects (api.projection), so
         # a required field may be absent here: it was not selected, so never served.
         images = [Image.from_doc(image) for image in doc.get("images", ())]
@@ -374,18 +399,33 @@ class Article(Node):
             published=doc.get("published"),
             images=images,
             lead_image=lead_image(images),
-            related=[RelatedItem.from_doc(item) for item in doc.get("related", ())],
+            related=[RelatedItem.from_doc(item, known) for item in doc.get("related", ())],
             doc=doc,
+            known=known,
         )
 
+    # Sync, so prefetched providers and topics cost no await; see api.prefetch.
     @strawberry.field
-    async def provider(self, info: Info) -> Provider:
-        return await load_provider(info, self.doc["provider"])
+    def provider(self, info: Info) -> Provider:
+        return provider_field(info, self.doc["provider"], self.known)  # type: ignore[return-value]
 
     @strawberry.field
-    async def topics(self, info: Info) -> list[Topic]:
+    def topics(self, info: Info) -> list[Topic]:
         keys = self.doc.get("topicKeys", [])
-        docs = await info.context.loaders.topic.load_many(keys)
+        known = self.known
+        if known is not None and all(key in known.topics for key in keys):
+            return self.topics_of([known.topics[key] for key in keys])
+        return self.load_topics(info)  # type: ignore[return-value]
+
+    async def load_topics(self, info: Info) -> list[Topic]:
+        return self.topics_of(
+            await info.context.loaders.topic.load_many(self.doc.get("topicKeys", []))
+        )
+
+    def topics_of(self, docs: list[store.Document | None]) -> list[Topic]:
+        """The article's topics from their stored documents (None where a topic has
+        none yet: it answers with the name the article gives it)."""
+        keys = self.doc.get("topicKeys", [])
         names = dict(zip(keys, self.doc.get("topics", []), strict=False))
         return [
             Topic.from_doc(doc or {"_id": key, "name": names.get(key, key)})
@@ -415,10 +455,11 @@ class Article(Node):
             projection,
             hint="mentioned_in",
         )
+        known = await prefetch(info, page.docs)
         return make_connection(
             page,
             order,
-            Article.from_doc,
+            lambda doc: Article.from_doc(doc, known),
             lambda: store.count_matching(db[ARTICLES], match, "mentioned_in"),
         )
 
@@ -453,9 +494,10 @@ async def search_connection(
     projection = article_projection(info) or store.ARTICLE_PROJECTION
     page = await store.search_page(db, text, match, window(*paging), projection)
     order = store.search_order(text)
+    known = await prefetch(info, page.docs)
     edges = [
         ArticleSearchEdge(
-            cursor=order.cursor(doc), score=doc[store.SCORE], node=Article.from_doc(doc)
+            cursor=order.cursor(doc), score=doc[store.SCORE], node=Article.from_doc(doc, known)
         )
         for doc in page.docs
     ]
