@@ -9,4 +9,12 @@ from api.settings import Settings
 
 settings = Settings.from_env()
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+# access_log=False: the edge logs one structured line per request (api.request_log),
+# so uvicorn's own access line would only repeat it, at a cost on every request.
+uvicorn.run(
+    create_app(settings),
+    host=settings.host,
+    port=settings.port,
+    log_level="info",
+    access_log=False,
+)
