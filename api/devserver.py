@@ -18,7 +18,7 @@ from pymongo import MongoClient
 
 from api.app import create_app
 from api.cors import DEV_ORIGINS
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from storage.mongod import MongodError, private_data_dir, private_mongod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +54,14 @@ def dev_settings() -> Settings:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = dev_settings()
+    try:
+        settings = dev_settings()
+    except SettingsError as exc:
+        print(
+            f"error: {exc}. Fix the variable (README: Configuration) and start again.",
+            file=sys.stderr,
+        )
+        return 2
     if os.environ.get("MONGODB_URI"):
         serve(settings)
         return 0

@@ -56,3 +56,20 @@ def test_every_limit_is_read_from_its_variable() -> None:
 def test_an_unusable_value_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"{name}='{value}' is not valid"):
         Settings.from_env({name: value})
+
+
+def test_python_m_api_names_a_bad_setting_without_a_traceback() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "PORT": "eighty"}
+    run = subprocess.run(
+        [sys.executable, "-m", "api"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=30, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "PORT='eighty' is not valid" in run.stderr
+    assert "Traceback" not in run.stderr
