@@ -20,11 +20,12 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
 from multiprocessing.pool import AsyncResult
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pymongo.database import Database
 
@@ -106,29 +107,40 @@ def _with_tasks(
         yield not (isinstance(task, Task) and task.continues), items
 
 
+class Batch(NamedTuple):
+    articles: list[Parsed]
+    repeated: set[str]  # their ids met in an earlier input of the run
+
+
 class BatchWriter(threading.Thread):
     """Writes batches in the order given, while the main thread goes on parsing."""
 
-    def __init__(self, db: Database[dict[str, Any]], report: Report, touched: Touched) -> None:
+    def __init__(
+        self, db: Database[dict[str, Any]], report: Report, touched: Touched, fresh: bool
+    ) -> None:
         super().__init__(name="article-writer", daemon=True)
         self.db = db
+        # The collection was empty at the start: only ids met twice can be stored.
+        self.fresh = fresh
         self.report = report
         self.touched = touched
         self.pending = PendingLog(db, touched)
-        self.queue: queue.Queue[list[Parsed] | None] = queue.Queue(maxsize=2)
+        self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
 
-    def submit(self, batch: list[Parsed]) -> None:
+    def submit(self, batch: list[Parsed], repeated: set[str]) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put(batch)
+        self.queue.put(Batch(batch, repeated))
 
     def run(self) -> None:
-        while (batch := self.queue.get()) is not None:
+        while (queued := self.queue.get()) is not None:
             if self.error is not None:
                 continue  # drain, so that submit never blocks forever
+            batch = queued.articles
+            look_up = queued.repeated if self.fresh else None
             try:
-                outcomes = write_articles(self.db, batch, self.touched, self.pending)
+                outcomes = write_articles(self.db, batch, self.touched, self.pending, look_up)
             except BaseException as exc:
                 self.error = exc
                 continue
@@ -151,7 +163,10 @@ class Run:
     """One pass over the inputs: deduplicates, batches and hands batches on."""
 
     def __init__(
-        self, report: Report, write: Callable[[list[Parsed]], None] | None, batch_size: int
+        self,
+        report: Report,
+        write: Callable[[list[Parsed], set[str]], None] | None,
+        batch_size: int,
     ) -> None:
         self.report = report
         self.batch_size = batch_size
@@ -161,6 +176,7 @@ class Run:
         # named at the end, from the outcome log.
         self.seen = SeenIds()
         self.pending_duplicates: list[tuple[str, str]] = []
+        self.repeated: set[str] = set()  # the batch's ids met in an earlier input
 
     def take(self, item: Item) -> None:
         if isinstance(item, Rejected):
@@ -172,6 +188,7 @@ class Run:
             if earlier is not None:
                 self.report.outcome(earlier.source, earlier.id, "superseded")
             self.pending_duplicates.append((item.id, item.source))
+            self.repeated.add(item.id)
         else:
             self.seen.add(item.id)
         if self.write is None:  # a dry run
@@ -183,8 +200,9 @@ class Run:
 
     def flush(self) -> None:
         if self.batch and self.write is not None:
-            self.write(list(self.batch.values()))
+            self.write(list(self.batch.values()), self.repeated)
         self.batch = {}
+        self.repeated = set()
 
     def name_duplicates(self) -> None:
         """Name the earlier input of each duplicate, from the outcome log."""
@@ -194,6 +212,19 @@ class Run:
         for article_id, later in self.pending_duplicates:
             earlier = earliest.get(article_id, "an earlier input")
             self.report.duplicates.append(Duplicate(article_id, earlier, later))
+
+
+def _finish_writes(
+    db: Database[dict[str, Any]], touched: Touched, deferred: bool, cores: int
+) -> None:
+    """Build the deferred indexes and recount the derived collections, side by side:
+    both are work inside mongod, which then uses every core (the parsers are done)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="indexes") as pool:
+        # A killed run leaves them unbuilt; the next run builds them first.
+        built = pool.submit(ensure_indexes, db) if deferred else None
+        refresh_counts(db, touched, parallel=max(1, cores - 1) if deferred else cores)
+        if built is not None:
+            built.result()
 
 
 def load_paths(
@@ -233,7 +264,7 @@ def _run(
         assert db is not None, "a database is needed unless this is a dry run"
         deferred = ensure_indexes(db, defer_on_empty=True)
         touched = load_pending(db)  # an interrupted run's keys are recounted too
-        writer = BatchWriter(db, report, touched)
+        writer = BatchWriter(db, report, touched, fresh=deferred)
         writer.start()
     run = Run(report, writer.submit if writer else None, options.batch_size)
     try:
@@ -249,10 +280,7 @@ def _run(
         if writer is not None:
             writer.finish()
     if writer is not None and db is not None:
-        if deferred:
-            # A killed run leaves them unbuilt; the next run builds them first.
-            ensure_indexes(db)
-        refresh_counts(db, touched)
+        _finish_writes(db, touched, deferred, options.workers)
         writer.pending.clear()
     run.name_duplicates()
     return report

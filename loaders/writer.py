@@ -4,8 +4,11 @@ collections consistent with them."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from collections.abc import Collection as Collection_
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from bson import ObjectId
@@ -169,17 +172,30 @@ def _bulk_write(
 
 
 def write_articles(
-    db: Database[Document], docs: list[Parsed], touched: Touched, pending: PendingLog
+    db: Database[Document],
+    docs: list[Parsed],
+    touched: Touched,
+    pending: PendingLog,
+    look_up: Collection_[str] | None = None,
 ) -> dict[str, str]:
     """Upsert a batch of articles; returns each id's outcome: inserted, updated or
     unchanged. An article whose content hash is unchanged is not rewritten. The keys
-    whose counts change are recorded in `loadPending` before any article is written."""
+    whose counts change are recorded in `loadPending` before any article is written.
+
+    ``look_up``: the only ids that may already be stored (None: any of them). On a
+    first load into an empty collection these are the ids met earlier in the run;
+    looking the others up would only find nothing, at a round trip per batch."""
     articles = db[ARTICLES]
+    ids = [doc.id for doc in docs] if look_up is None else [d.id for d in docs if d.id in look_up]
     existing = {
         old["_id"]: old
-        for old in articles.find(
-            {"_id": {"$in": [doc.id for doc in docs]}},
-            {"contentHash": 1, "provider.domain": 1, "topicKeys": 1, "category": 1},
+        for old in (
+            articles.find(
+                {"_id": {"$in": ids}},
+                {"contentHash": 1, "provider.domain": 1, "topicKeys": 1, "category": 1},
+            )
+            if ids
+            else ()
         )
     }
     outcomes: dict[str, str] = {}
@@ -261,7 +277,7 @@ def _named_counts(key: str, name: Any) -> list[Document]:
     ]
 
 
-def refresh_counts(db: Database[Document], touched: Touched) -> None:
+def refresh_counts(db: Database[Document], touched: Touched, parallel: int = 1) -> None:
     """Recount the touched providers, topics and categories, and their co-occurrences,
     from `articles`.
 
@@ -270,49 +286,66 @@ def refresh_counts(db: Database[Document], touched: Touched) -> None:
     domains = _scope(db, touched.domains, PROVIDERS)
     topics = _scope(db, touched.topics, TOPICS)
     categories = _scope(db, touched.categories, CATEGORIES)
-    _recount(
-        db, PROVIDERS, domains, "provider.domain",
-        _named_counts("$provider.domain", "$provider.name"),
-    )  # fmt: skip
-    _recount(
-        db, TOPICS, topics, "topicKeys",
-        [
-            {"$project": {"topicKeys": 1, "topics": 1}},
-            {"$unwind": {"path": "$topicKeys", "includeArrayIndex": "i"}},
-            *_only("topicKeys", topics),
-            *_named_counts("$topicKeys", {"$arrayElemAt": ["$topics", "$i"]}),
-        ],
-    )  # fmt: skip
-    _recount(
-        db, CATEGORIES, categories, "category",
-        [
-            {"$match": {"category": {"$type": "string", "$ne": ""}}},
-            *_named_counts("$category", "$category"),
-        ],
-    )  # fmt: skip
+    recounts = _recounts(db, domains, topics, categories)
+    # Each recount is one aggregation, mostly single-threaded inside mongod: running
+    # them side by side uses every core mongod has.
+    with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="recount") as pool:
+        for done in [pool.submit(recount) for recount in recounts]:
+            done.result()
+
+
+def _recounts(
+    db: Database[Document],
+    domains: list[str] | None,
+    topics: list[str] | None,
+    categories: list[str] | None,
+) -> list[Callable[[], None]]:
+    """The five recounts, heaviest first, each ready to run."""
     pair_id = {"$concat": ["$_id.a", "|", "$_id.b"]}
     # Every article that changed has all its old and new keys in ``touched``, so each
     # pair it affects has its owner recounted here, in both directions.
-    _recount(
-        db, PROVIDER_TOPICS, domains, "provider.domain",
-        [
-            {"$project": {"a": "$provider.domain", "b": "$topicKeys"}},
-            {"$unwind": "$b"},
-            {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},
-            {"$project": {"_id": pair_id, "provider": "$_id.a", "topic": "$_id.b", "count": 1}},
-        ],
-        owner="provider",
-    )  # fmt: skip
-    _recount(
-        db, TOPIC_PAIRS, topics, "topicKeys",
-        [
-            {"$project": {"a": "$topicKeys", "b": "$topicKeys"}},
-            {"$unwind": "$a"},
-            *_only("a", topics),
-            {"$unwind": "$b"},
-            {"$match": {"$expr": {"$ne": ["$a", "$b"]}}},
-            {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},
-            {"$project": {"_id": pair_id, "topic": "$_id.a", "other": "$_id.b", "count": 1}},
-        ],
-        owner="topic",
-    )  # fmt: skip
+    return [
+        partial(_recount,
+            db, TOPIC_PAIRS, topics, "topicKeys",
+            [
+                {"$project": {"a": "$topicKeys", "b": "$topicKeys"}},
+                {"$unwind": "$a"},
+                *_only("a", topics),
+                {"$unwind": "$b"},
+                {"$match": {"$expr": {"$ne": ["$a", "$b"]}}},
+                {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},
+                {"$project": {"_id": pair_id, "topic": "$_id.a", "other": "$_id.b", "count": 1}},
+            ],
+            owner="topic",
+        ),
+        partial(_recount,
+            db, PROVIDER_TOPICS, domains, "provider.domain",
+            [
+                {"$project": {"a": "$provider.domain", "b": "$topicKeys"}},
+                {"$unwind": "$b"},
+                {"$group": {"_id": {"a": "$a", "b": "$b"}, "count": {"$sum": 1}}},
+                {"$project": {"_id": pair_id, "provider": "$_id.a", "topic": "$_id.b", "count": 1}},
+            ],
+            owner="provider",
+        ),
+        partial(_recount,
+            db, TOPICS, topics, "topicKeys",
+            [
+                {"$project": {"topicKeys": 1, "topics": 1}},
+                {"$unwind": {"path": "$topicKeys", "includeArrayIndex": "i"}},
+                *_only("topicKeys", topics),
+                *_named_counts("$topicKeys", {"$arrayElemAt": ["$topics", "$i"]}),
+            ],
+        ),
+        partial(_recount,
+            db, PROVIDERS, domains, "provider.domain",
+            _named_counts("$provider.domain", "$provider.name"),
+        ),
+        partial(_recount,
+            db, CATEGORIES, categories, "category",
+            [
+                {"$match": {"category": {"$type": "string", "$ne": ""}}},
+                *_named_counts("$category", "$category"),
+            ],
+        ),
+    ]  # fmt: skip

@@ -268,6 +268,18 @@ def test_the_later_of_two_inputs_with_the_same_url_wins(tmp_path: Path, db: Db) 
     ]
 
 
+def test_a_first_load_compares_a_url_met_again_in_a_later_batch(tmp_path: Path, db: Db) -> None:
+    # Into an empty collection the writer looks up only ids met earlier in the run:
+    # the second and third inputs must still be compared with what the first stored.
+    write_article(tmp_path, "a.txt", article(1, topics=["Alpha"]))
+    write_article(tmp_path, "b.txt", article(1, topics=["Alpha"]))
+    write_article(tmp_path, "c.txt", article(1, title="Third", topics=["Beta"]))
+    report = load_paths(db, [tmp_path], LoadOptions(batch_size=1))
+    assert (report.inserted, report.unchanged, report.updated) == (1, 1, 1)
+    assert [d["title"] for d in db.articles.find()] == ["Third"]
+    assert [(t["_id"], t["articleCount"]) for t in db.topics.find()] == [("beta", 1)]
+
+
 def test_a_time_without_a_zone_is_utc_and_others_are_converted(tmp_path: Path, db: Db) -> None:
     write_article(tmp_path, "a.txt", article(1, publishedDateTime="2024-03-01T10:00:00"))
     write_article(tmp_path, "b.txt", article(2, publishedDateTime="2024-03-01T10:00:00+02:00"))
