@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import strawberry
 
@@ -167,6 +167,27 @@ async def topic_counts(info: Info, rows: list[store.Document], field: str) -> li
     ]
 
 
+class ArticleOwner(Protocol):
+    def narrow(self, where: ArticleConditions) -> None: ...
+
+
+async def owned_articles(
+    root: strawberry.Parent[ArticleOwner],
+    info: Info,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    filter: ArticleFilter | None = None,
+    order_by: ArticleOrder | None = None,
+) -> Connection[Article]:
+    """The articles of a provider, topic or category: one resolver, so the three
+    fields take the same arguments and page the same way."""
+    where = conditions(filter)
+    root.narrow(where)
+    return await article_connection(info, where, order_by, (first, after, last, before))
+
+
 @strawberry.type
 class Provider(Node):
     name: str
@@ -182,20 +203,13 @@ class Provider(Node):
             article_count=doc.get("articleCount", 0),
         )
 
-    @strawberry.field(description="This provider's articles, newest first by default.")
-    async def articles(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: ArticleFilter | None = None,
-        order_by: ArticleOrder | None = None,
-    ) -> Connection[Article]:
-        where = conditions(filter)
+    articles: Connection[Article] = strawberry.field(
+        resolver=owned_articles, description="This provider's articles, newest first by default."
+    )
+
+    def narrow(self, where: ArticleConditions) -> None:
+        """Keep only this provider's articles."""
         where.domains.append([self.domain])
-        return await article_connection(info, where, order_by, (first, after, last, before))
 
     @strawberry.field(
         description="The topics this provider writes on most: count descending, then "
@@ -247,20 +261,13 @@ class Topic(Node):
             key=doc["_id"],
         )
 
-    @strawberry.field(description="Articles on this topic, newest first by default.")
-    async def articles(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: ArticleFilter | None = None,
-        order_by: ArticleOrder | None = None,
-    ) -> Connection[Article]:
-        where = conditions(filter)
+    articles: Connection[Article] = strawberry.field(
+        resolver=owned_articles, description="Articles on this topic, newest first by default."
+    )
+
+    def narrow(self, where: ArticleConditions) -> None:
+        """Keep only this topic's articles."""
         where.all_topics.append(self.key)
-        return await article_connection(info, where, order_by, (first, after, last, before))
 
     @strawberry.field(
         description="Topics that appear on the same articles: count descending, then "
@@ -302,20 +309,13 @@ class Category(Node):
             article_count=doc.get("articleCount", 0),
         )
 
-    @strawberry.field(description="Articles in this category, newest first by default.")
-    async def articles(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: ArticleFilter | None = None,
-        order_by: ArticleOrder | None = None,
-    ) -> Connection[Article]:
-        where = conditions(filter)
+    articles: Connection[Article] = strawberry.field(
+        resolver=owned_articles, description="Articles in this category, newest first by default."
+    )
+
+    def narrow(self, where: ArticleConditions) -> None:
+        """Keep only this category's articles."""
         where.categories.append(self.name)
-        return await article_connection(info, where, order_by, (first, after, last, before))
 
 
 @strawberry.type
