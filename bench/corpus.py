@@ -249,6 +249,15 @@ def path_for(root: Path, i: int) -> Path:
     return root / f"{i // FILES_PER_DIR:05d}" / f"{i:07d}.txt"
 
 
+CACHE = Path(__file__).resolve().parent / "corpus"  # git-ignored
+
+
+def cached_corpus(n: int, seed: int = DEFAULT_SEED) -> Path:
+    """The corpus of n articles for seed, written once under bench/corpus/ and shared
+    by every benchmark that asks for the same size and seed."""
+    return write_corpus(CACHE / f"{n}-{seed}", n, seed)
+
+
 def write_corpus(root: Path, n: int, seed: int = DEFAULT_SEED) -> Path:
     """Write n article files under root (1,000 a directory); skipped when a complete
     corpus of that size and seed is already there."""

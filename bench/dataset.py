@@ -18,12 +18,11 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from bench.corpus import DEFAULT_SEED, write_corpus
+from bench.corpus import DEFAULT_SEED, cached_corpus
 from loaders.load import load_paths
 from storage.mongod import Mongod
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS_DIR = ROOT / "bench" / "corpus"
 DATA_DIR = ROOT / ".data" / "bench"
 DATABASE = "newsgraph"
 
@@ -35,7 +34,7 @@ def log(message: str) -> None:
 def load_corpus(uri: str, database: str, n: int, seed: int) -> None:
     """Write the corpus of n articles (cached) and load it with the real loader."""
     started = time.monotonic()
-    root = write_corpus(CORPUS_DIR / f"{n}-{seed}", n, seed)
+    root = cached_corpus(n, seed)
     log(f"corpus of {n} articles ready in {root} ({time.monotonic() - started:.0f} s)")
     started = time.monotonic()
     client: MongoClient[dict[str, Any]] = MongoClient(uri, tz_aware=True)

@@ -33,7 +33,7 @@ import yaml
 from bson.raw_bson import RawBSONDocument
 from pymongo import MongoClient
 
-from bench.corpus import DEFAULT_SEED, write_corpus
+from bench.corpus import DEFAULT_SEED, cached_corpus
 from storage.mongod import Mongod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,9 +149,8 @@ def main() -> None:
     args = parser.parse_args()
 
     workers = os.cpu_count() or 1
-    corpus = ROOT / "bench" / "corpus" / f"n{args.n}-s{args.seed}"
     started = time.perf_counter()
-    write_corpus(corpus, args.n, args.seed)
+    corpus = cached_corpus(args.n, args.seed)
     print(f"corpus: {args.n} files in {corpus} ({time.perf_counter() - started:.0f} s)")
     files = corpus_files(corpus)
 

@@ -13,8 +13,6 @@ from typing import IO, Any
 
 import orjson
 
-OUTCOMES = ("inserted", "updated", "unchanged", "superseded", "valid")
-
 
 @dataclass
 class Duplicate:

@@ -14,8 +14,7 @@ from pymongo import MongoClient
 
 from bench.api_bench import Options, run
 from bench.checks import Mismatch, first_difference
-from bench.corpus import DEFAULT_SEED, write_corpus
-from bench.dataset import CORPUS_DIR
+from bench.corpus import DEFAULT_SEED, cached_corpus
 from bench.operations import OPERATIONS
 from loaders.load import load_paths
 from tests.conftest import RUN_ID
@@ -38,7 +37,7 @@ SERVER_FIGURES = {
 def corpus_db(mongo_client: MongoClient[dict[str, Any]]) -> Iterator[str]:
     """The quick mode's corpus (N=2,000), loaded once for this module by the real loader."""
     name = f"ngtest_{RUN_ID}_bench"
-    root = write_corpus(CORPUS_DIR / f"{QUICK.n}-{QUICK.seed}", QUICK.n, QUICK.seed)
+    root = cached_corpus(QUICK.n, QUICK.seed)
     report = load_paths(mongo_client[name], [root])
     assert report.errors == []
     yield name
