@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from loaders.frontmatter import ArticleYamlLoader, load_yaml
 from loaders.inputs import DEFAULT_MAX_SIZE, Task
 from loaders.load import load_paths
 from loaders.parse import Parsed, Rejected, parse_task
@@ -119,3 +120,48 @@ def test_parsing_never_crashes_and_names_the_input(text: str) -> None:
     else:
         assert isinstance(item, Parsed)
         assert bson.decode(item.bson)["_id"] == item.id
+
+
+# Plain scalars that YAML's implicit resolvers read as something other than text, or
+# nearly do: the event-driven reader must read each exactly as PyYAML does.
+TRICKY = ["yes", "No", "~", "null", "", "0x1F", "0o17", "0b101", "1_000", "+12", "-0",
+          "1e3", "1.5e-3", ".inf", "-.Inf", ".nan", "190:20:30", "2024-01-01", "<<x",
+          "a: b", "3.", "01", "True", "tRue", "é", "a b", "0.1.2"]  # fmt: skip
+plain = st.sampled_from(TRICKY) | st.from_regex(r"[A-Za-z0-9_.+-]{1,6}", fullmatch=True)
+
+
+def _flow(draw: st.DrawFn, depth: int) -> str:
+    choice = draw(st.integers(0, 3 if depth < 3 else 1))
+    if choice == 0:
+        return draw(plain)
+    if choice == 1:
+        return yaml.safe_dump(draw(st.text(max_size=6)), default_style='"').strip()
+    if choice == 2:
+        return "[" + ", ".join(_flow(draw, depth + 1) for _ in range(draw(st.integers(0, 3)))) + "]"
+    keys = draw(st.lists(plain.filter(lambda k: k and k != "<<" and ":" not in k), max_size=3))
+    return "{" + ", ".join(f"{k}: {_flow(draw, depth + 1)}" for k in keys) + "}"
+
+
+@st.composite
+def yaml_block(draw: st.DrawFn) -> str:
+    keys = draw(st.lists(st.from_regex(r"[a-z]{1,5}", fullmatch=True), min_size=1, max_size=5))
+    lines = []
+    for key in keys:
+        if draw(st.booleans()):
+            lines.append(f"{key}: {_flow(draw, 0)}")
+        else:
+            lines.append(f"{key}:")
+            lines.extend(f"- {_flow(draw, 1)}" for _ in range(draw(st.integers(1, 3))))
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(block=yaml_block())
+def test_the_event_reader_reads_yaml_as_pyyaml_does(block: str) -> None:
+    try:
+        expected = yaml.load(block, Loader=ArticleYamlLoader)
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):
+            load_yaml(block, 2)
+        return
+    assert repr(load_yaml(block, 2)) == repr(expected)  # repr: nan equals itself
