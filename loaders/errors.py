@@ -13,6 +13,17 @@ class InputError(ValueError):
         self.line = line
         self.field = field
 
+    def within(self, parent: str) -> InputError:
+        """The same error seen from the enclosing value: ``parent`` (a field name or an
+        ``[index]``) goes in front of the field path."""
+        if self.field is None:
+            self.field = parent
+        elif self.field.startswith("["):
+            self.field = parent + self.field
+        else:
+            self.field = f"{parent}.{self.field}"
+        return self
+
     def describe(self, source: str) -> str:
         """``path[:line]: field.path: reason``, the form every rejection is reported in."""
         where = f"{source}:{self.line}" if self.line else source

@@ -2,9 +2,10 @@
 Lines) is validated by ``ARTICLE.clean(raw)``.
 
 A model is a tree of field types. Each type checks one value and returns it cleaned
-(text repaired and stripped, dates in UTC) or raises ``InputError`` naming the field
-path, e.g. ``related[1].webUrl``. Keys a ``Record`` does not declare are kept under
-its ``extra`` mapping, never dropped.
+(text repaired and stripped, dates in UTC) or raises ``InputError``; the records and
+lists it passes through on the way out name the field path, e.g. ``related[1].webUrl``
+(built only for an error: most values are fine). Keys a ``Record`` does not declare
+are kept under its ``extra`` mapping, never dropped.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def repair_text(value: str) -> str:
     return ftfy.fix_encoding(value)
 
 
+_ABSENT = object()
+
+
 def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
@@ -48,7 +52,7 @@ class Type:
 
     required: bool = False
 
-    def clean(self, value: Any, path: str) -> Any:
+    def clean(self, value: Any) -> Any:
         raise NotImplementedError
 
 
@@ -56,13 +60,17 @@ class Type:
 class Text(Type):
     required: bool = False
 
-    def clean(self, value: Any, path: str) -> str:
-        if not isinstance(value, str):
-            raise InputError(f"expected text, got {_type_name(value)}", field=path)
-        text = repair_text(value).strip()
-        if self.required and not text:
-            raise InputError("empty", field=path)
-        return text
+    def clean(self, value: Any) -> str:
+        return _text(value, self.required)
+
+
+def _text(value: Any, required: bool) -> str:
+    if not isinstance(value, str):
+        raise InputError(f"expected text, got {_type_name(value)}")
+    text = repair_text(value).strip()
+    if required and not text:
+        raise InputError("empty")
+    return text
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,9 @@ class Opaque(Type):
 
     required: bool = False
 
-    def clean(self, value: Any, path: str) -> str:
+    def clean(self, value: Any) -> str:
         if not isinstance(value, str):
-            raise InputError(f"expected text, got {_type_name(value)}", field=path)
+            raise InputError(f"expected text, got {_type_name(value)}")
         return value
 
 
@@ -81,10 +89,10 @@ class Opaque(Type):
 class Url(Type):
     required: bool = False
 
-    def clean(self, value: Any, path: str) -> str:
-        text = Text(self.required).clean(value, path)
+    def clean(self, value: Any) -> str:
+        text = _text(value, self.required)
         if not is_absolute_http_url(text):
-            raise InputError("not an absolute http(s) URL", field=path)
+            raise InputError("not an absolute http(s) URL")
         return text
 
 
@@ -94,13 +102,13 @@ class Count(Type):
 
     required: bool = False
 
-    def clean(self, value: Any, path: str) -> int:
+    def clean(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(f"expected an integer, got {_type_name(value)}", field=path)
+            raise InputError(f"expected an integer, got {_type_name(value)}")
         if value < 0:
-            raise InputError("must be >= 0", field=path)
+            raise InputError("must be >= 0")
         if value > MAX_INT:
-            raise InputError("too large (more than 64 bits)", field=path)
+            raise InputError("too large (more than 64 bits)")
         return value
 
 
@@ -108,9 +116,9 @@ class Count(Type):
 class Flag(Type):
     required: bool = False
 
-    def clean(self, value: Any, path: str) -> bool:
+    def clean(self, value: Any) -> bool:
         if not isinstance(value, bool):
-            raise InputError(f"expected true or false, got {_type_name(value)}", field=path)
+            raise InputError(f"expected true or false, got {_type_name(value)}")
         return value
 
 
@@ -121,13 +129,13 @@ class DateTime(Type):
 
     required: bool = False
 
-    def clean(self, value: Any, path: str) -> datetime:
+    def clean(self, value: Any) -> datetime:
         if not isinstance(value, str):
-            raise InputError(f"expected an ISO 8601 date-time, got {_type_name(value)}", field=path)
+            raise InputError(f"expected an ISO 8601 date-time, got {_type_name(value)}")
         try:
             moment = datetime.fromisoformat(value.strip())
         except ValueError as exc:
-            raise InputError(f"not an ISO 8601 date-time: {value!r} ({exc})", field=path) from None
+            raise InputError(f"not an ISO 8601 date-time: {value!r} ({exc})") from None
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
@@ -137,15 +145,19 @@ class ListOf(Type):
     item: Type
     required: bool = False
 
-    def clean(self, value: Any, path: str) -> list[Any]:
+    def clean(self, value: Any) -> list[Any]:
         if not isinstance(value, list):
-            raise InputError(f"expected a list, got {_type_name(value)}", field=path)
-        return [self._item(entry, f"{path}[{index}]") for index, entry in enumerate(value)]
-
-    def _item(self, value: Any, path: str) -> Any:
-        if value is None:
-            raise InputError("missing (null list item)", field=path)
-        return self.item.clean(value, path)
+            raise InputError(f"expected a list, got {_type_name(value)}")
+        clean = self.item.clean
+        cleaned = []
+        for index, entry in enumerate(value):
+            try:
+                if entry is None:
+                    raise InputError("missing (null list item)")
+                cleaned.append(clean(entry))
+            except InputError as exc:
+                raise exc.within(f"[{index}]") from None
+        return cleaned
 
 
 @dataclass(frozen=True)
@@ -153,20 +165,25 @@ class Record(Type):
     fields: Mapping[str, Type] = field(default_factory=dict)
     required: bool = False
 
-    def clean(self, value: Any, path: str = "") -> dict[str, Any]:
+    def clean(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise InputError(f"expected a mapping, got {_type_name(value)}", field=path or None)
+            raise InputError(f"expected a mapping, got {_type_name(value)}")
         cleaned: dict[str, Any] = {}
+        known = 0  # declared keys present, to spot undeclared ones without a scan
         for name, kind in self.fields.items():
-            where = f"{path}.{name}" if path else name
-            raw = value.get(name)
-            if raw is None:
+            raw = value.get(name, _ABSENT)
+            if raw is _ABSENT or raw is None:
+                known += raw is None
                 if kind.required:
-                    raise InputError("missing", field=where)
+                    raise InputError("missing", field=name)
                 continue
-            cleaned[name] = kind.clean(raw, where)
-        extra = {key: raw for key, raw in value.items() if key not in self.fields}
-        if extra:
+            known += 1
+            try:
+                cleaned[name] = kind.clean(raw)
+            except InputError as exc:
+                raise exc.within(name) from None
+        if known < len(value):
+            extra = {key: raw for key, raw in value.items() if key not in self.fields}
             cleaned["extra"] = storable(extra)
         return cleaned
 

@@ -8,10 +8,25 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from storage.keys import provider_key
 
+# Characters that make urlsplit do more than split at "://" and the next "/".
+_NOT_SIMPLE = re.compile(r"[?#\s\\\[\]]")
+
 
 def canonical_url(url: str) -> str:
     """The URL an article is known by: lower-cased scheme and host, no fragment,
     no ``utm_*`` tracking parameters. Path and other parameters are kept as they are."""
+    url = url.strip()
+    scheme, _, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    scheme = scheme.lower()
+    if (scheme == "https" or scheme == "http") and host and not _NOT_SIMPLE.search(url):
+        # Most URLs: no query, fragment or oddity, so no parsing needed.
+        return f"{scheme}://{host.lower()}{slash}{path}"
+    return canonical_url_parsed(url)
+
+
+def canonical_url_parsed(url: str) -> str:
+    """``canonical_url`` for any URL, through urllib's parser."""
     parts = urlsplit(url.strip())
     query = parts.query
     if query:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from loaders.frontmatter import ArticleYamlLoader, load_yaml
 from loaders.inputs import DEFAULT_MAX_SIZE, Task
 from loaders.load import load_paths
 from loaders.parse import Parsed, Rejected, parse_task
+from loaders.urls import canonical_url, canonical_url_parsed
 from tests.articles import article
 
 FIELDS = list(article(0))
@@ -165,3 +166,19 @@ def test_the_event_reader_reads_yaml_as_pyyaml_does(block: str) -> None:
             load_yaml(block, 2)
         return
     assert repr(load_yaml(block, 2)) == repr(expected)  # repr: nan equals itself
+
+
+URL_PARTS = [*"aB:/.@-_%~;=&+,!$'()*[]1?#", "HTTP", "https", "://", "www.", "Ä", "\t", "utm_x"]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(url=st.lists(st.sampled_from(URL_PARTS), max_size=20).map("".join))
+def test_the_canonical_url_shortcut_agrees_with_urllib(url: str) -> None:
+    def outcome(canonical: Callable[[str], str], url: str) -> str:
+        try:
+            return canonical(url)
+        except ValueError as exc:  # urllib refuses some malformed hosts
+            return f"ValueError: {exc}"
+
+    for prefix in ("", "https://", "HTTP://Www.X.com/"):
+        assert outcome(canonical_url, prefix + url) == outcome(canonical_url_parsed, prefix + url)
