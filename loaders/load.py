@@ -20,7 +20,6 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from itertools import islice
 from multiprocessing.pool import AsyncResult
@@ -44,8 +43,10 @@ from loaders.writer import (
     PendingLog,
     Touched,
     ensure_indexes,
+    index_builds,
     load_pending,
-    refresh_counts,
+    recounts,
+    run_side_by_side,
     write_articles,
 )
 
@@ -87,7 +88,7 @@ def parse_all(
         return
     # forkserver: the workers do not inherit this process's MongoDB client threads.
     context = multiprocessing.get_context("forkserver")
-    window = options.workers * 3
+    window = options.workers * 8
     with context.Pool(options.workers) as pool:
         running: deque[tuple[list[Task | Unusable], AsyncResult[list[list[Item]]]]] = deque()
         for chunk in _chunks(tasks, CHUNK_SIZE):
@@ -125,7 +126,7 @@ class BatchWriter(threading.Thread):
         self.report = report
         self.touched = touched
         self.pending = PendingLog(db, touched)
-        self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2)
+        self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=4)
         self.error: BaseException | None = None
 
     def submit(self, batch: list[Parsed], repeated: set[str]) -> None:
@@ -218,13 +219,10 @@ def _finish_writes(
     db: Database[dict[str, Any]], touched: Touched, deferred: bool, cores: int
 ) -> None:
     """Build the deferred indexes and recount the derived collections, side by side:
-    both are work inside mongod, which then uses every core (the parsers are done)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="indexes") as pool:
-        # A killed run leaves them unbuilt; the next run builds them first.
-        built = pool.submit(ensure_indexes, db) if deferred else None
-        refresh_counts(db, touched, parallel=max(1, cores - 1) if deferred else cores)
-        if built is not None:
-            built.result()
+    all of it is work inside mongod, which then has every core (the parsers are done).
+    A killed run leaves the indexes unbuilt; the next run builds them first."""
+    builds = index_builds(db) if deferred else []
+    run_side_by_side(builds + recounts(db, touched), max(2, cores))
 
 
 def load_paths(

@@ -43,23 +43,35 @@ def ensure_indexes(db: Database[Document], defer_on_empty: bool = False) -> bool
 
     With ``defer_on_empty``, the secondary indexes of an empty `articles` collection
     are left out and True is returned: the caller builds them once its first load is
-    written (call again without it), which is several times faster than maintaining
-    every index, the text index above all, on each insert."""
+    written (``index_builds``), which is several times faster than maintaining every
+    index, the text index above all, on each insert."""
     ensure_validator(db)
     deferred = defer_on_empty and db[ARTICLES].find_one({}, {"_id": 1}) is None
+    for build in index_builds(db, skip=ARTICLES if deferred else None):
+        build()
+    return deferred
+
+
+TEXT_INDEX = "text"
+
+
+def index_builds(db: Database[Document], skip: str | None = None) -> list[Callable[[], object]]:
+    """The index builds still missing, heaviest first, each ready to run: the text
+    index alone (most of the work: run beside the others, it finishes with them),
+    then one build per collection for the rest. ``skip``: a collection left out."""
     wanted: dict[str, list[IndexModel]] = defaultdict(list)
     for index in INDEXES:
-        if deferred and index.collection == ARTICLES:
-            continue
-        wanted[index.collection].append(
-            IndexModel(list(index.keys), name=index.name, unique=index.unique)
-        )
+        if index.collection != skip:
+            model = IndexModel(list(index.keys), name=index.name, unique=index.unique)
+            wanted[index.collection].append(model)
+    builds: list[Callable[[], object]] = []
     for collection, models in wanted.items():
         existing = {spec["name"] for spec in db[collection].list_indexes()}
         missing = [model for model in models if model.document["name"] not in existing]
-        if missing:
-            db[collection].create_indexes(missing)
-    return deferred
+        text = [model for model in missing if model.document["name"] == TEXT_INDEX]
+        rest = [model for model in missing if model.document["name"] != TEXT_INDEX]
+        builds += [partial(db[collection].create_indexes, group) for group in (text, rest) if group]
+    return builds
 
 
 def ensure_validator(db: Database[Document]) -> None:
@@ -277,20 +289,24 @@ def _named_counts(key: str, name: Any) -> list[Document]:
     ]
 
 
-def refresh_counts(db: Database[Document], touched: Touched, parallel: int = 1) -> None:
-    """Recount the touched providers, topics and categories, and their co-occurrences,
-    from `articles`.
+def recounts(db: Database[Document], touched: Touched) -> list[Callable[[], object]]:
+    """Recounts of the touched providers, topics and categories, and their
+    co-occurrences, from `articles`, heaviest first, each ready to run.
 
     Counting from the articles themselves (rather than adding deltas) makes the
     result right whatever happened before, including an interrupted earlier run."""
     domains = _scope(db, touched.domains, PROVIDERS)
     topics = _scope(db, touched.topics, TOPICS)
     categories = _scope(db, touched.categories, CATEGORIES)
-    recounts = _recounts(db, domains, topics, categories)
-    # Each recount is one aggregation, mostly single-threaded inside mongod: running
-    # them side by side uses every core mongod has.
-    with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="recount") as pool:
-        for done in [pool.submit(recount) for recount in recounts]:
+    return _recounts(db, domains, topics, categories)
+
+
+def run_side_by_side(jobs: list[Callable[[], object]], parallel: int) -> None:
+    """Run jobs on ``parallel`` threads, in the order given. Each job here is one
+    command that mongod runs mostly on one core, so side by side they use every core
+    it has; given heaviest first, they finish close together."""
+    with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="mongod-job") as pool:
+        for done in [pool.submit(job) for job in jobs]:
             done.result()
 
 
@@ -299,7 +315,7 @@ def _recounts(
     domains: list[str] | None,
     topics: list[str] | None,
     categories: list[str] | None,
-) -> list[Callable[[], None]]:
+) -> list[Callable[[], object]]:
     """The five recounts, heaviest first, each ready to run."""
     pair_id = {"$concat": ["$_id.a", "|", "$_id.b"]}
     # Every article that changed has all its old and new keys in ``touched``, so each
