@@ -8,9 +8,7 @@ million of them never sit in memory together.
 from __future__ import annotations
 
 import gzip
-import io
 import os
-import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from loaders.errors import InputError
+from loaders.spool import STDIN, Copy, Spool
 
 DEFAULT_MAX_SIZE = 1024 * 1024
 FRONT_MATTER_SUFFIXES = (".txt", ".md", ".yaml", ".yml")
@@ -28,18 +27,17 @@ FORMAT_OF_SUFFIX = {
     ".ndjson": "jsonl",
 }
 FORMATS = ("frontmatter", "json", "jsonl")
-STDIN = "-"
 
 
 @dataclass(frozen=True)
 class Task:
-    """One input to parse: a file (``path``) or bytes already read (``data``)."""
+    """One input to parse, read from ``path`` (a copy of it for standard input and
+    gzipped JSON Lines: see loaders.spool) and named ``source`` in every message."""
 
     source: str
     fmt: str
     max_size: int
-    path: str | None = None
-    data: bytes | None = None
+    path: str
     gzipped: bool = False
     # A part of a large JSON Lines file: its bytes [start, end), from line first_line.
     start: int = 0
@@ -57,16 +55,40 @@ class Task:
 SPLIT_AT = 4 * 1024 * 1024
 
 
-def _file_tasks(path: str, fmt: str, gzipped: bool, max_size: int) -> Iterator[Task]:
-    if fmt != "jsonl" or gzipped:
+def _file_tasks(
+    path: str, fmt: str, gzipped: bool, max_size: int, spool: Spool
+) -> Iterator[Task | Unusable]:
+    if fmt != "jsonl":
         yield Task(path, fmt, max_size, path=path, gzipped=gzipped)
+    elif not gzipped:
+        yield from _line_parts(path, path, max_size)
+    else:
+        try:
+            copy = spool.gunzipped(path)
+        except InputError as exc:
+            yield Unusable(path, exc.reason)
+            return
+        yield from _copied_parts(path, copy, max_size)
+
+
+def _copied_parts(source: str, copy: Copy, max_size: int) -> Iterator[Task | Unusable]:
+    if copy.error is not None and copy.lines == 0:
+        yield Unusable(source, copy.error.reason)
         return
+    yield from _line_parts(source, copy.path, max_size)
+    if copy.error is not None:  # the lines before the damage load; the rest is named
+        yield Unusable(f"{source}:{copy.lines + 1}", copy.error.reason, continues=True)
+
+
+def _line_parts(source: str, path: str, max_size: int) -> Iterator[Task]:
+    """A plain JSON Lines file as tasks: whole, or in parts of about SPLIT_AT bytes
+    cut at line ends, each knowing the line it starts on."""
     try:
         size = os.stat(path).st_size
     except OSError:
         size = 0
     if size <= SPLIT_AT:
-        yield Task(path, fmt, max_size, path=path)
+        yield Task(source, "jsonl", max_size, path=path)
         return
     with open(path, "rb") as stream:
         start, line = 0, 1
@@ -74,7 +96,7 @@ def _file_tasks(path: str, fmt: str, gzipped: bool, max_size: int) -> Iterator[T
             stream.seek(start + SPLIT_AT)
             stream.readline()  # to the end of the line the part would cut
             end = min(stream.tell(), size)
-            yield Task(path, fmt, max_size, path=path, start=start, end=end, first_line=line)
+            yield Task(source, "jsonl", max_size, path=path, start=start, end=end, first_line=line)
             stream.seek(start)
             remaining = end - start
             while remaining:  # count the part's lines, a MiB at a time
@@ -111,28 +133,36 @@ def _walk(directory: str) -> Iterator[tuple[str, str, bool]]:
 
 @dataclass(frozen=True)
 class Unusable:
-    """A path given on the command line that holds nothing to load."""
+    """An input that holds nothing (more) to load: a path given on the command line
+    with no article in it, or the unreadable rest of a damaged gzipped file
+    (``continues``: its earlier parts were read)."""
 
     source: str
     reason: str
+    continues: bool = False
 
 
 def discover(
     paths: Iterable[Path],
+    spool: Spool,
     max_size: int = DEFAULT_MAX_SIZE,
     stdin_format: str = "frontmatter",
-    stdin: bytes = b"",
 ) -> Iterator[Task | Unusable]:
-    """A task per input, paths in sorted order (a later input wins a duplicate URL).
-    ``-`` stands for standard input, whose bytes the caller read (``stdin``)."""
+    """A task per input (or part of a large one), paths in sorted order (a later input
+    wins a duplicate URL). ``-`` stands for standard input, in ``stdin_format``. The
+    copies ``spool`` makes must outlive the tasks."""
     for path in sorted(paths, key=str):
         if str(path) == STDIN:
-            yield Task(STDIN, stdin_format, max_size, data=stdin)
+            copy = spool.stdin(stdin_format, max_size)
+            if stdin_format == "jsonl":
+                yield from _copied_parts(STDIN, copy, max_size)
+            else:
+                yield Task(STDIN, stdin_format, max_size, path=copy.path)
         elif path.is_dir():
             found = False
             for file, fmt, gzipped in _walk(str(path)):
                 found = True
-                yield from _file_tasks(file, fmt, gzipped, max_size)
+                yield from _file_tasks(file, fmt, gzipped, max_size, spool)
             if not found:
                 suffixes = ", ".join(FORMAT_OF_SUFFIX)
                 yield Unusable(str(path), f"no article files ({suffixes}, .gz) in this directory")
@@ -142,7 +172,7 @@ def discover(
                 "frontmatter",
                 path.name.lower().endswith(".gz"),
             )
-            yield from _file_tasks(str(path), fmt, gzipped, max_size)
+            yield from _file_tasks(str(path), fmt, gzipped, max_size, spool)
         else:
             yield Unusable(str(path), "no such file or directory")
 
@@ -168,18 +198,8 @@ def _parts(path: str, fmt: str, gzipped: bool) -> int:
         return 1
 
 
-def read_stdin(paths: Iterable[Path]) -> bytes:
-    """Standard input's bytes when ``-`` is among the paths (read once: a strict run
-    goes over its inputs twice)."""
-    return sys.stdin.buffer.read() if any(str(path) == STDIN for path in paths) else b""
-
-
 def open_input(task: Task) -> BinaryIO:
     """The input's bytes as a stream, decompressed when gzipped; the caller closes it."""
-    if task.data is not None:
-        data = io.BytesIO(task.data)
-        return gzip.GzipFile(fileobj=data, mode="rb") if task.gzipped else data  # type: ignore[return-value]
-    assert task.path is not None
     try:
         if task.gzipped:
             return gzip.open(task.path, "rb")  # type: ignore[return-value]

@@ -34,11 +34,11 @@ from loaders.inputs import (
     Unusable,
     count_inputs,
     discover,
-    read_stdin,
 )
 from loaders.parse import Item, Parsed, Rejected, parse_tasks
 from loaders.report import Duplicate, Report
 from loaders.seen import SeenIds
+from loaders.spool import Spool
 from loaders.writer import (
     PendingLog,
     Touched,
@@ -105,7 +105,7 @@ def _with_tasks(
     chunk: list[Task | Unusable], results: list[list[Item]]
 ) -> Iterator[tuple[bool, list[Item]]]:
     for task, items in zip(chunk, results, strict=True):
-        yield not (isinstance(task, Task) and task.continues), items
+        yield not task.continues, items
 
 
 class Batch(NamedTuple):
@@ -238,19 +238,22 @@ def load_paths(
     paths = list(paths)
     if options.expected_inputs is None:
         options = replace(options, expected_inputs=count_inputs(paths))
-    stdin = read_stdin(paths)
-    if options.strict and not options.dry_run:
-        checked = _run(None, paths, stdin, replace(options, dry_run=True), progress)
-        if checked.rejected:
-            return checked
-        checked.close()
-    return _run(db, paths, stdin, options, progress)
+    spool = Spool()  # standard input is read once, whether one pass or two
+    try:
+        if options.strict and not options.dry_run:
+            checked = _run(None, paths, spool, replace(options, dry_run=True), progress)
+            if checked.rejected:
+                return checked
+            checked.close()
+        return _run(db, paths, spool, options, progress)
+    finally:
+        spool.close()
 
 
 def _run(
     db: Database[dict[str, Any]] | None,
     paths: list[Path],
-    stdin: bytes,
+    spool: Spool,
     options: LoadOptions,
     progress: Progress | None,
 ) -> Report:
@@ -266,7 +269,7 @@ def _run(
         writer.start()
     run = Run(report, writer.submit if writer else None, options.batch_size)
     try:
-        tasks = discover(paths, options.max_size, options.stdin_format, stdin)
+        tasks = discover(paths, spool, options.max_size, options.stdin_format)
         for done, (new_input, items) in enumerate(parse_all(tasks, options), start=1):
             report.files += new_input
             for item in items:

@@ -4,13 +4,16 @@ good inputs of the same run still load. JSON, JSON Lines and gzip load too."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,6 +21,7 @@ from pymongo.database import Database
 
 from loaders import inputs
 from loaders.load import LoadOptions, Report, load_paths
+from loaders.spool import Spool
 from tests.articles import article, front_matter, write_article
 
 Db = Database[dict[str, Any]]
@@ -309,8 +313,57 @@ def test_a_large_json_lines_file_loads_in_parts_with_its_line_numbers(
     lines = [json.dumps(article(n)) for n in range(30)]
     lines[17] = '{"title": "no url"}'
     (tmp_path / "big.jsonl").write_text("\n".join(lines) + "\n")
-    tasks = list(inputs.discover([tmp_path]))
-    assert len(tasks) >= 5  # really split
+    spool = Spool()
+    assert len(list(inputs.discover([tmp_path], spool))) >= 5  # really split
+    spool.close()
     report = load_paths(db, [tmp_path])
     assert (report.files, report.inserted) == (1, 29)
     assert report.errors == [f"{tmp_path / 'big.jsonl'}:18: webUrl: missing"]
+
+
+def test_gzipped_json_lines_load_in_parts_too(
+    tmp_path: Path, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One worker would otherwise parse the whole file and hold all of it in memory.
+    monkeypatch.setattr(inputs, "SPLIT_AT", 2000)
+    lines = [json.dumps(article(n)) for n in range(30)]
+    lines[21] = '{"title": "no url"}'
+    with gzip.open(tmp_path / "feed.jsonl.gz", "wt") as out:
+        out.write("\n".join(lines) + "\n")
+    spool = Spool()
+    try:
+        tasks = list(inputs.discover([tmp_path], spool))
+        assert len(tasks) >= 5
+        assert {task.source for task in tasks} == {str(tmp_path / "feed.jsonl.gz")}
+    finally:
+        spool.close()
+    report = load_paths(db, [tmp_path])
+    assert (report.files, report.inserted) == (1, 29)
+    assert report.errors == [f"{tmp_path / 'feed.jsonl.gz'}:22: webUrl: missing"]
+
+
+def test_a_damaged_gzip_loads_up_to_the_damage_and_names_the_line(tmp_path: Path, db: Db) -> None:
+    lines = "".join(json.dumps(article(n)) + "\n" for n in range(200))
+    packed = gzip.compress(lines.encode())
+    (tmp_path / "cut.jsonl.gz").write_bytes(packed[: len(packed) // 2])  # truncated
+    write_article(tmp_path, "good.txt", article(500))
+    report = load_paths(db, [tmp_path])
+    (error,) = report.errors
+    line = int(error.split(":")[1])
+    assert error.startswith(f"{tmp_path / 'cut.jsonl.gz'}:{line}: cannot read:")
+    assert "is it really gzip?" in error
+    # Every whole line before the damage is stored, and the other input too.
+    assert line > 50
+    assert report.inserted == (line - 1) + 1
+    assert db.articles.count_documents({"title": "Article number 500"}) == 1
+    assert report.files == 2
+
+
+def test_standard_input_is_read_once_in_parts_even_in_strict_mode(
+    db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inputs, "SPLIT_AT", 2000)
+    lines = "".join(json.dumps(article(n)) + "\n" for n in range(30))
+    monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(lines.encode())))
+    report = load_paths(db, [Path("-")], LoadOptions(strict=True, stdin_format="jsonl"))
+    assert (report.files, report.inserted, report.rejected) == (1, 30, 0)
