@@ -54,6 +54,7 @@ def results_path(n: int) -> Path:
 
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def corpus_files(root: Path) -> list[str]:
@@ -139,8 +140,8 @@ def write_floor(
     return WriteFloor(count, elapsed, indexing)
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of a process and all its descendants."""
+def _tree(root: int) -> list[int]:
+    """A process and all its descendants."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -150,39 +151,68 @@ def _tree_rss(root: int) -> int:
                 continue
             parent = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(parent, []).append(int(entry))
-    total, todo = 0, [root]
+    tree, todo = [], [root]
     while todo:
         pid = todo.pop()
-        with contextlib.suppress(OSError):
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        tree.append(pid)
         todo.extend(children.get(pid, []))
-    return total
+    return tree
 
 
-def run_loader(corpus: Path, uri: str, db: str) -> tuple[float, int, int]:
-    """Seconds, articles loaded, and the peak RSS of the loader's process tree."""
+def _rss(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class LoaderRun(NamedTuple):
+    seconds: float
+    articles: int
+    peak_rss: int  # bytes, the whole process tree at its largest
+    main_cpu: float  # CPU seconds of the loader's main process
+    workers_cpu: float  # and of its descendants (the parsing workers)
+    mongod_cpu: float  # and of mongod while the loader ran
+
+
+def run_loader(corpus: Path, uri: str, db: str, mongod_pid: int) -> LoaderRun:
+    """Run the loader as an operator does, sampling its process tree every 0.25 s for
+    memory and CPU time."""
     env = {**os.environ, "MONGODB_URI": uri, "NEWSGRAPH_DB": db}
     command = [sys.executable, "-m", "loaders", "--quiet", str(corpus)]
+    mongod_before = cpu_seconds(mongod_pid)
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     peak = 0
+    cpu: dict[int, float] = {}  # the most each process of the tree was seen to use
     stop = threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not stop.wait(0.25):
-            peak = max(peak, _tree_rss(process.pid))
+            rss = 0
+            for pid in _tree(process.pid):
+                with contextlib.suppress(OSError):
+                    rss += _rss(pid)
+                    cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
+            peak = max(peak, rss)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     output, _ = process.communicate()
     elapsed = time.perf_counter() - start
+    mongod_cpu = cpu_seconds(mongod_pid) - mongod_before
     stop.set()
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"the loader failed (exit {process.returncode}): {output}")
     print(f"loader: {output.strip()}")
-    return elapsed, int(output.split("articles inserted ")[1].split(",")[0]), peak
+    articles = int(output.split("articles inserted ")[1].split(",")[0])
+    main_cpu = cpu.pop(process.pid, 0.0)
+    return LoaderRun(elapsed, articles, peak, main_cpu, sum(cpu.values()), mongod_cpu)
 
 
 def main() -> None:
@@ -203,9 +233,16 @@ def main() -> None:
         client: MongoClient[dict[str, Any]] = MongoClient(mongod.uri)
         parse_rate = parsing_floor(files, workers)
         print(f"parsing floor: {parse_rate:,.0f} articles/s")
-        seconds, loaded, peak = run_loader(corpus, mongod.uri, "bench_load")
-        load_rate = loaded / seconds
+        assert mongod.process is not None
+        run = run_loader(corpus, mongod.uri, "bench_load", mongod.process.pid)
+        seconds, peak = run.seconds, run.peak_rss
+        load_rate = run.articles / seconds
         print(f"loader: {load_rate:,.0f} articles/s, peak RSS {peak / 2**20:,.0f} MiB")
+        print(
+            f"CPU seconds during the load: workers {run.workers_cpu:.1f}, loader main "
+            f"process {run.main_cpu:.1f}, mongod {run.mongod_cpu:.1f} (the parsing floor: "
+            f"{len(files) / parse_rate * workers:.1f} on {workers} cores)"
+        )
         floor = write_floor(client, "bench_load", "bench_floor", workers)
         write_rate = floor.raw_rate
         print(f"write floor: {write_rate:,.0f} articles/s")
@@ -214,7 +251,7 @@ def main() -> None:
 
     slower = min(parse_rate, write_rate)
     # Parsing and writing share the same cores here (mongod runs beside the loader):
-    # the work of both floors, one after the other, is what no loader can beat.
+    # both floors' work, one after the other.
     shared = 1 / (1 / parse_rate + 1 / floor.indexed_rate)
     results = {
         "files": args.n,
@@ -229,6 +266,12 @@ def main() -> None:
         "sharedCoreFloorArticlesPerSecond": round(shared),
         "ratioToSharedCoreFloor": round(load_rate / shared, 2),
         "peakRssMiB": round(peak / 2**20),
+        "cpuSeconds": {
+            "loaderWorkers": round(run.workers_cpu, 1),
+            "loaderMain": round(run.main_cpu, 1),
+            "mongod": round(run.mongod_cpu, 1),
+            "parsingFloor": round(len(files) / parse_rate * workers, 1),
+        },
         "measuredAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     path = args.results or results_path(args.n)

@@ -15,7 +15,7 @@ FIGURES = {
     "files", "seed", "workers", "loaderArticlesPerSecond", "loaderSeconds",
     "parsingFloorArticlesPerSecond", "writeFloorArticlesPerSecond", "ratioToSlowerFloor",
     "indexedWriteFloorArticlesPerSecond", "sharedCoreFloorArticlesPerSecond",
-    "ratioToSharedCoreFloor", "peakRssMiB", "measuredAt",
+    "ratioToSharedCoreFloor", "peakRssMiB", "cpuSeconds", "measuredAt",
 }  # fmt: skip
 
 
@@ -32,6 +32,9 @@ def test_bench_load_measures_the_loader_and_both_floors(tmp_path: Path) -> None:
     # The shared-core floor is both floors' work in turn: slower than either alone.
     assert figures["sharedCoreFloorArticlesPerSecond"] < figures["parsingFloorArticlesPerSecond"]
     assert "| 300 |" in run.stdout
+    cpu = figures["cpuSeconds"]
+    assert set(cpu) == {"loaderWorkers", "loaderMain", "mongod", "parsingFloor"}
+    assert cpu["loaderMain"] > 0 and cpu["loaderWorkers"] > 0 and cpu["mongod"] > 0
 
 
 def test_a_size_other_than_the_default_keeps_its_own_results_file() -> None:
