@@ -40,12 +40,6 @@ def byte_size(text: str) -> int:
     return int(match.group(1)) * UNITS[unit]
 
 
-def worker_count(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a number of workers >= 1: {text!r}")
-    return int(text)
-
-
 def positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a whole number >= 1: {text!r}")
@@ -70,7 +64,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--workers",
-        type=worker_count,
+        type=positive,
         default=os.cpu_count() or 1,
         help="parsing processes (default: one per core)",
     )

@@ -4,7 +4,6 @@ plus the keys the counts need)."""
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, NamedTuple
 
 import bson
@@ -65,8 +64,12 @@ def _front_matter(task: Task) -> list[Item]:
         raise
 
 
-def _json_error(exc: orjson.JSONDecodeError) -> InputError:
-    return InputError(f"JSON syntax error, column {exc.colno}: {exc.msg}", line=exc.lineno)
+def _json_error(exc: orjson.JSONDecodeError, line: int | None) -> InputError:
+    return InputError(f"JSON syntax error, column {exc.colno}: {exc.msg}", line=line)
+
+
+def _rejected(exc: InputError, source: str) -> Rejected:
+    return Rejected(source, exc.describe(source))
 
 
 def _json(task: Task) -> list[Item]:
@@ -78,13 +81,16 @@ def _json(task: Task) -> list[Item]:
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise _json_error(exc) from None
+        raise _json_error(exc, exc.lineno) from None
     if not isinstance(value, list):
         return [_article(value, task.source)]
     items: list[Item] = []
     for index, raw in enumerate(value):
         source = f"{task.source}[{index}]"
-        items.append(_guarded(partial(_article, raw, source), source))
+        try:
+            items.append(_article(raw, source))
+        except InputError as exc:
+            items.append(_rejected(exc, source))
     if not items:
         raise InputError("empty list: no articles")
     return items
@@ -96,41 +102,30 @@ def _json_lines(task: Task) -> list[Item]:
         stream.seek(task.start)
         for number, line in read_lines(stream, task.max_size, task.first_line, task.end):
             source = f"{task.source}:{number}"
-            items.append(_guarded(partial(_json_line, line, source), source))
-    items = [item for item in items if not (isinstance(item, Rejected) and item.reason == "")]
+            try:
+                item = _json_line(line, source)
+            except InputError as exc:
+                items.append(_rejected(exc, source))
+            else:
+                if item is not None:
+                    items.append(item)
     if not items and not task.continues:
         raise InputError("empty file: no JSON lines")
     return items
 
 
-def _json_line(line: bytes | InputError, source: str) -> Parsed:
+def _json_line(line: bytes | InputError, source: str) -> Parsed | None:
+    """The line's article; None for a blank line (skipped, not an error)."""
     if isinstance(line, InputError):
         raise line
     text = decode(line)
     if not text.strip():
-        raise _Blank
+        return None
     try:
         value = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise InputError(f"JSON syntax error, column {exc.colno}: {exc.msg}") from None
+        raise _json_error(exc, None) from None
     return _article(value, source)
-
-
-class _BlankLine(Exception):
-    """A blank line in JSON Lines: skipped, not an error."""
-
-
-_Blank = _BlankLine()
-
-
-def _guarded(parse: Any, source: str) -> Item:
-    try:
-        item: Item = parse()
-    except _BlankLine:
-        return Rejected(source, "")
-    except InputError as exc:
-        return Rejected(source, exc.describe(source))
-    return item
 
 
 PARSERS = {"frontmatter": _front_matter, "json": _json, "jsonl": _json_lines}
@@ -144,7 +139,7 @@ def parse_task(task: Task | Unusable) -> list[Item]:
     try:
         return PARSERS[task.fmt](task)
     except InputError as exc:
-        return [Rejected(task.source, exc.describe(task.source))]
+        return [_rejected(exc, task.source)]
     except RecursionError:
         return [Rejected(task.source, f"{task.source}: nested too deeply")]
     except Exception as exc:  # a bug, not bad input: say so, keep loading the rest
