@@ -62,11 +62,3 @@ class PersistedQueryNotAllowed(ApiError):
     """Safelist mode: the query is not one of the registered ones."""
 
     code = "PERSISTED_QUERY_NOT_IN_SAFELIST"
-
-
-class ServiceUnavailable(ApiError):
-    code = "SERVICE_UNAVAILABLE"
-
-
-class InternalServerError(ApiError):
-    code = "INTERNAL_SERVER_ERROR"

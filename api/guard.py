@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLSchema, get_operation_ast, parse
+from graphql import GraphQLSchema, get_operation_ast
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension, ValidationCache
 
@@ -64,26 +64,31 @@ class QueryGuard(SchemaExtension):
         )
         if isinstance(variables, list):
             return  # execution reports the bad variables, before any resolver
+        limits = limits_of(self.settings())
         if operation.variable_definitions or context.query is None:
             shape = measure(schema, context.graphql_document, operation, variables.coerced)
         else:
-            shape = _static_shape(schema, context.query, operation.name and operation.name.value)
+            name = operation.name and operation.name.value
+            shape = _static_shape(schema, context.query, name, limits.max_tokens)
         self.requested = shape.cost
         record = current_record.get()
         if record is not None:
             record.cost = shape.cost
             record.operation = operation.name.value if operation.name else record.operation
-        enforce(shape, limits_of(self.settings()))
+        enforce(shape, limits)
 
     def get_results(self) -> dict[str, Any]:
         return {"cost": {"requested": self.requested, "limit": self.settings().max_cost}}
 
 
 @lru_cache(maxsize=1024)
-def _static_shape(schema: GraphQLSchema, query: str, operation_name: str | None) -> Shape:
+def _static_shape(
+    schema: GraphQLSchema, query: str, operation_name: str | None, max_tokens: int
+) -> Shape:
     """The shape of an operation without variables depends on its text alone:
-    measured once per document (clients repeat the same few)."""
-    document = parse(query)
+    measured once per document (clients repeat the same few), on the document
+    ``on_parse`` already parsed (``parse_document`` keeps it)."""
+    document = parse_document(query, max_tokens)
     operation = get_operation_ast(document, operation_name)
     return measure(schema, document, operation, {}) if operation else Shape()
 

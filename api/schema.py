@@ -21,6 +21,7 @@ from api.types import (
     Category,
     Connection,
     Node,
+    Paging,
     Provider,
     Topic,
     article_connection,
@@ -57,7 +58,7 @@ async def catalog_connection(
     collection: str,
     to_node: Callable[[store.Document], T],
     order_by: CatalogOrder | None,
-    paging: tuple[int | None, str | None, int | None, str | None],
+    paging: Paging,
 ) -> Connection[T]:
     """Providers or topics, by article count or by name."""
     db = info.context.db

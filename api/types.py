@@ -125,19 +125,35 @@ async def article_connection(
     """Shared by every field that lists articles with a filter and an order."""
     db = info.context.db
     order_by = order_by or NEWEST_FIRST
-    keyset = order_by.keyset()
     hint, exploded = where.index(order_by.field.value)
-    projection = article_projection(info, keyset.field) or store.ARTICLE_PROJECTION
+    return await articles_page(
+        info,
+        where.match(),
+        order_by.keyset(),
+        paging,
+        lambda: store.count_articles(db, where),
+        hint,
+        exploded,
+    )
+
+
+async def articles_page(
+    info: Info,
+    match: store.Document,
+    order: store.Order,
+    paging: Paging,
+    count: Callable[[], Awaitable[int]],
+    hint: str | None,
+    exploded: bool = False,
+) -> Connection[Article]:
+    """One page of the articles ``match`` selects: read with the selection's
+    projection, their providers and topics prefetched (api.prefetch)."""
+    projection = article_projection(info, order.field) or store.ARTICLE_PROJECTION
     page = await store.fetch_page(
-        db[ARTICLES], where.match(), keyset, window(*paging), projection, hint, exploded
+        info.context.db[ARTICLES], match, order, window(*paging), projection, hint, exploded
     )
     known = await prefetch(info, page.docs)
-    return make_connection(
-        page,
-        keyset,
-        lambda doc: Article.from_doc(doc, known),
-        lambda: store.count_articles(db, where),
-    )
+    return make_connection(page, order, lambda doc: Article.from_doc(doc, known), count)
 
 
 @strawberry.type
@@ -289,9 +305,7 @@ class Topic(Node):
         keys = [row["provider"] for row in rows]
         docs = await info.context.loaders.provider.load_many(keys)
         return [
-            ProviderCount(
-                provider=Provider.from_doc(doc or {"_id": key, "name": key}), count=row["count"]
-            )
+            ProviderCount(provider=provider_of({"domain": key}, doc), count=row["count"])
             for key, row, doc in zip(keys, rows, docs, strict=True)
         ]
 
@@ -443,24 +457,15 @@ class Article(Node):
         last: int | None = None,
         before: str | None = None,
     ) -> Connection[Article]:
-        db = info.context.db
+        collection = info.context.db[ARTICLES]
         match = {"related.canonicalUrl": self.doc["canonicalUrl"]}
-        order = store.NEWEST_FIRST
-        projection = article_projection(info, order.field) or store.ARTICLE_PROJECTION
-        page = await store.fetch_page(
-            db[ARTICLES],
+        return await articles_page(
+            info,
             match,
-            order,
-            window(first, after, last, before),
-            projection,
-            hint="mentioned_in",
-        )
-        known = await prefetch(info, page.docs)
-        return make_connection(
-            page,
-            order,
-            lambda doc: Article.from_doc(doc, known),
-            lambda: store.count_matching(db[ARTICLES], match, "mentioned_in"),
+            store.NEWEST_FIRST,
+            (first, after, last, before),
+            lambda: store.count_matching(collection, match, "mentioned_in"),
+            "mentioned_in",
         )
 
 
