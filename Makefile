@@ -42,11 +42,10 @@ typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy api loaders storage
 
 # The loader against its parsing and write floors, on a synthetic corpus of N files
-# (generated once into bench/corpus/, git-ignored). Writes bench/results/load.json.
-# N is set for this target only: bench-api's QUICK mode chooses its own N.
-bench-load: N ?= 100000
+# (generated once into bench/corpus/, git-ignored; N=100000 unless given).
+# Writes bench/results/load.json (load-N.json for another N).
 bench-load: $(DEV_STAMP)
-	$(PY) -m bench.load --n $(N)
+	$(PY) -m bench.load $(if $(N),--n $(N))
 
 # The API benchmark (bench/api_bench.py): newsgraph against the hand-written floor.
 # make bench-api [N=100000] [DURATION=10] [CONCURRENCY=10] [ROUNDS=3] [QUICK=1]

@@ -90,11 +90,10 @@ def _measure(
     options: Options,
 ) -> dict[str, Any]:
     count = mongo[database]["articles"].estimated_document_count()
-    pools = build_pools(mongo, database, options.seed, [])
+    pools = build_pools(mongo, database, options.seed)
     first_page, last_page = pools.deep_pages
     log(f"{count} articles; deep pages {first_page}..{last_page}")
-    cursors = checks.deep_cursors(servers["newsgraph"].url, first_page, last_page)
-    pools = build_pools(mongo, database, options.seed, cursors)
+    pools.set_deep_cursors(checks.deep_cursors(servers["newsgraph"].url, first_page, last_page))
 
     checks.check_identity(servers["newsgraph"].url, servers["floor"].url, pools, list(OPERATIONS))
     log("the floor answers exactly newsgraph's data on every operation and pool entry")
@@ -162,7 +161,7 @@ def _measure(
         },
         "operations": operations,
     }
-    write_results(results, options.out)
+    write_results(results, options.out, markdown_table(results))
     return results
 
 
@@ -200,10 +199,10 @@ def _versions(mongo: MongoClient[dict[str, Any]], quick: bool) -> dict[str, str]
     return found
 
 
-def write_results(results: dict[str, Any], out: Path) -> None:
+def write_results(results: dict[str, Any], out: Path, table: str) -> None:
+    """The results as JSON in ``out`` and their table beside it (``.md``), printed too."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
-    table = markdown_table(results)
     out.with_suffix(".md").write_text(table)
     log(f"results in {out} and {out.with_suffix('.md')}")
     print(table)

@@ -16,12 +16,10 @@ it to prove that the identity check catches a difference.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -33,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.cursors import encode_cursor
+from api.cursors import decode_cursor, encode_cursor
 from api.ids import from_global_id, to_global_id
 from storage.contract import (
     ARTICLES,
@@ -198,16 +196,8 @@ async def home(db: Db, variables: Mapping[str, Any]) -> Doc:
     }
 
 
-def read_cursor(cursor: str) -> tuple[Any, str]:
-    """The (sort value, id) in one of newsgraph's cursors (base64url JSON)."""
-    _kind, value, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    if isinstance(value, dict):
-        value = datetime.fromtimestamp(value["t"] / 1000, tz=UTC)
-    return value, key
-
-
 async def deep(db: Db, variables: Mapping[str, Any]) -> Doc:
-    value, key = read_cursor(variables["after"])
+    value, key = decode_cursor(variables["after"], PUBLISHED[0], datetime)
     match = {
         "$or": [
             {"publishedDateTime": {"$lt": value}},

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -119,16 +120,8 @@ def write_floor(
     target = client[target_db]["articles"]
     elapsed = 0.0
     count = 0
-    batch: list[RawBSONDocument] = []
-    for doc in raw["articles"].find():
-        batch.append(doc)
-        if len(batch) == 1000:
-            start = time.perf_counter()
-            target.insert_many(batch, ordered=False)
-            elapsed += time.perf_counter() - start
-            count += len(batch)
-            batch = []
-    if batch:
+    documents = raw["articles"].find()
+    while batch := list(itertools.islice(documents, 1000)):
         start = time.perf_counter()
         target.insert_many(batch, ordered=False)
         elapsed += time.perf_counter() - start

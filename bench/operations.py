@@ -98,17 +98,19 @@ class Pools:
     def bodies(self, operation: str) -> list[bytes]:
         return [body(operation, variables) for variables in self.variables[operation]]
 
+    def set_deep_cursors(self, cursors: list[str]) -> None:
+        """The cursors that open the deep pages, taken from newsgraph by paging
+        (``bench.checks.deep_cursors``) once the pools say which pages they are."""
+        self.variables["deep"] = [{"after": cursor} for cursor in cursors]
+
 
 def _sample(rng: random.Random, items: list[Any], size: int) -> list[Any]:
     return rng.sample(items, min(size, len(items)))
 
 
-def build_pools(
-    client: MongoClient[dict[str, Any]], database: str, seed: int, deep_cursors: list[str]
-) -> Pools:
-    """Ids, names and domains picked from the loaded corpus with the fixed seed.
-    ``deep_cursors`` are the cursors that open the deep pages (taken beforehand from
-    newsgraph by paging, see ``bench.deep``)."""
+def build_pools(client: MongoClient[dict[str, Any]], database: str, seed: int) -> Pools:
+    """Ids, names and domains picked from the loaded corpus with the fixed seed; the
+    deep pages' cursors are added by ``Pools.set_deep_cursors``."""
     db = client[database]
     rng = random.Random(seed)
     ids = [doc["_id"] for doc in db[ARTICLES].find({}, {"_id": 1}).sort("_id", 1)]
@@ -134,7 +136,7 @@ def build_pools(
             "article": [{"id": to_global_id("Article", key)} for key in _sample(rng, ids, 50)],
             "topic": [{"name": name} for name in _sample(rng, topics, POOL_SIZE)],
             "provider": [{"domain": domain} for domain in _sample(rng, domains, POOL_SIZE)],
-            "deep": [{"after": cursor} for cursor in deep_cursors],
+            "deep": [],
             "search": [{"query": SEARCH_QUERY}],
             "catalog": [{}],
         },

@@ -14,9 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from bench.api_bench import RESULTS, SERVERS, Options, run
+from bench.api_bench import RESULTS, SERVERS, Options, run, write_results
 from bench.dataset import DATABASE, loaded_mongod, log
 from bench.loadgen import require_wrk
 from bench.report import scale_table
@@ -66,11 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         with loaded_mongod(n, options.seed) as uri:
             by_size[n] = run(uri, DATABASE, options)
     scale = scale_results(by_size)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(orjson.dumps(scale, option=orjson.OPT_INDENT_2) + b"\n")
-    table = scale_table(scale)
-    args.out.with_suffix(".md").write_text(table)
-    print(table)
+    write_results(scale, args.out, scale_table(scale))
     return 0
 
 
