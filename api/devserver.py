@@ -41,7 +41,14 @@ def load_seeds(uri: str, database: str) -> None:
 
 def serve(settings: Settings) -> None:
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # As in `python -m api`: the app logs one line per request (api.request_log).
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def dev_settings() -> Settings:

@@ -66,9 +66,6 @@ class Index:
     name: str
     unique: bool = False
 
-    def spec(self) -> dict[str, Any]:
-        return {"keys": list(self.keys), "name": self.name, "unique": self.unique}
-
 
 # The sort fields articles can be ordered by, and the equality filters that lead an
 # index ahead of them. Every (lead, sort) pair has an index, so every order the API
