@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import uvicorn
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 from pymongo.monitoring import CommandListener
@@ -111,4 +112,18 @@ def create_app(
             cors_middleware(settings.cors_origins),
         ],
         lifespan=lifespan,
+    )
+
+
+def serve(settings: Settings) -> None:
+    """Run the app with uvicorn on settings.host:port until stopped.
+
+    access_log=False: the app logs one structured line per request (api.request_log),
+    so uvicorn's own access line would only repeat it, at a cost on every request."""
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
     )

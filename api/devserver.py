@@ -13,10 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from pymongo import MongoClient
 
-from api.app import create_app
+from api.app import serve as serve_app
 from api.cors import DEV_ORIGINS
 from api.settings import Settings, SettingsError
 from storage.mongod import MongodError, private_data_dir, private_mongod
@@ -41,14 +40,7 @@ def load_seeds(uri: str, database: str) -> None:
 
 def serve(settings: Settings) -> None:
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
-    # As in `python -m api`: the app logs one line per request (api.request_log).
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        access_log=False,
-    )
+    serve_app(settings)
 
 
 def dev_settings() -> Settings:
