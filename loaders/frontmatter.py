@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
+from loaders.blockyaml import read_block_yaml
 from loaders.errors import InputError
 
 TIMESTAMP = "tag:yaml.org,2002:timestamp"
@@ -39,9 +40,28 @@ def split_front_matter(text: str) -> tuple[str, int]:
     first, _, rest = text.partition("\n")
     if first.strip() != "---":
         raise InputError("no front matter: the file must start with a '---' line", line=1)
-    for match in re.finditer(r"^(?:---|\.\.\.)[ \t]*\r?$", rest, flags=re.MULTILINE):
-        return rest[: match.start()], 2
-    raise InputError("front matter is not closed: no second '---' line", line=1)
+    end = _closing_line(rest)
+    if end < 0:
+        raise InputError("front matter is not closed: no second '---' line", line=1)
+    return rest[:end], 2
+
+
+_MARKER_LINE_END = re.compile(r"[ \t]*\r?(?:\n|\Z)")
+
+
+def _closing_line(rest: str) -> int:
+    """Where the first line that is only ``---`` or ``...`` starts; -1 if none. A
+    search for the two markers, not a regex over every line: it runs once per file."""
+    lined = "\n" + rest  # so that a marker on the first line follows a newline too
+    found = -1
+    for marker in ("\n---", "\n..."):
+        at = lined.find(marker)
+        while at >= 0 and (found < 0 or at < found):
+            if _MARKER_LINE_END.match(lined, at + 4):
+                found = at  # the line starts at at + 1 in lined: at in rest
+                break
+            at = lined.find(marker, at + 1)
+    return found
 
 
 _constructor = SafeConstructor()
@@ -54,7 +74,7 @@ _SCALARS = {
 _plain_values: dict[str, Any] = {}  # keys and short values repeat in every article
 
 
-def _plain(value: str) -> Any:
+def resolve_plain(value: str) -> Any:
     """The Python value of a plain (unquoted) scalar, as SafeConstructor reads it."""
     try:
         return _plain_values[value]
@@ -73,6 +93,14 @@ def _plain(value: str) -> Any:
 
 
 def load_yaml(block: str, first_line: int) -> Any:
+    """The one YAML document in ``block`` as Python values: through the pure-Python
+    shortcut for the usual shape of front matter when it is sure of the block (see
+    loaders.blockyaml), through libyaml otherwise."""
+    simple = read_block_yaml(block, resolve_plain)
+    return simple if simple is not None else read_yaml_events(block, first_line)
+
+
+def read_yaml_events(block: str, first_line: int) -> Any:
     """The one YAML document in ``block`` as Python values, built straight from
     libyaml's events: what ``yaml.load`` with CSafeLoader returns for front matter
     (timestamps left as text), in about half its time. Anchors, aliases, tags, merge
@@ -111,7 +139,7 @@ def _build(parser: yaml.CSafeLoader, first_line: int) -> Any:
                     "YAML merge keys (<<) are not accepted", line=_line(event, first_line)
                 )
             else:
-                value = _plain(event.value)
+                value = resolve_plain(event.value)
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             if event.anchor is not None or event.tag is not None:
                 _refuse(event, first_line)

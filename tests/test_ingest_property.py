@@ -3,6 +3,7 @@ either loaded or reported."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import uuid
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from loaders.frontmatter import ArticleYamlLoader, load_yaml
+from loaders.errors import InputError
+from loaders.frontmatter import ArticleYamlLoader, read_yaml_events, split_front_matter
 from loaders.inputs import DEFAULT_MAX_SIZE, Task
 from loaders.load import load_paths
 from loaders.parse import Parsed, Rejected, parse_task
@@ -163,9 +165,9 @@ def test_the_event_reader_reads_yaml_as_pyyaml_does(block: str) -> None:
         expected = yaml.load(block, Loader=ArticleYamlLoader)
     except yaml.YAMLError:
         with pytest.raises(yaml.YAMLError):
-            load_yaml(block, 2)
+            read_yaml_events(block, 2)
         return
-    assert repr(load_yaml(block, 2)) == repr(expected)  # repr: nan equals itself
+    assert repr(read_yaml_events(block, 2)) == repr(expected)  # repr: nan equals itself
 
 
 URL_PARTS = [*"aB:/.@-_%~;=&+,!$'()*[]1?#", "HTTP", "https", "://", "www.", "Ä", "\t", "utm_x"]
@@ -182,3 +184,20 @@ def test_the_canonical_url_shortcut_agrees_with_urllib(url: str) -> None:
 
     for prefix in ("", "https://", "HTTP://Www.X.com/"):
         assert outcome(canonical_url, prefix + url) == outcome(canonical_url_parsed, prefix + url)
+
+
+LINE_PARTS = ["---", "...", "\n", " ", "\t", "\r", "a", "-- ", "....", "x: 1", "\r\n", "\ufeff"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(body=st.lists(st.sampled_from(LINE_PARTS), max_size=12).map("".join))
+def test_the_block_ends_at_the_first_marker_line(body: str) -> None:
+    """split_front_matter searches for the closing line with str.find; YAML's rule
+    is this regex over every line."""
+    text = "---\n" + body
+    match = re.search(r"^(?:---|\.\.\.)[ \t]*\r?$", body, flags=re.MULTILINE)
+    if match is None:
+        with pytest.raises(InputError, match="not closed"):
+            split_front_matter(text)
+    else:
+        assert split_front_matter(text) == (body[: match.start()], 2)
