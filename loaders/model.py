@@ -11,7 +11,7 @@ are kept under its ``extra`` mapping, never dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,9 +40,6 @@ def repair_text(value: str) -> str:
     return ftfy.fix_encoding(value)
 
 
-_ABSENT = object()
-
-
 def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
@@ -67,7 +64,9 @@ class Text(Type):
 def _text(value: Any, required: bool) -> str:
     if not isinstance(value, str):
         raise InputError(f"expected text, got {_type_name(value)}")
-    text = repair_text(value).strip()
+    if not value.isascii():  # repair_text, inline: this runs for every text field
+        value = repair_text(value)
+    text = value.strip()
     if required and not text:
         raise InputError("empty")
     return text
@@ -164,27 +163,34 @@ class ListOf(Type):
 class Record(Type):
     fields: Mapping[str, Type] = field(default_factory=dict)
     required: bool = False
+    _plan: tuple[tuple[str, Callable[[Any], Any], bool], ...] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # What clean() walks: bound methods and flags looked up once, not per value.
+        plan = tuple((name, kind.clean, kind.required) for name, kind in self.fields.items())
+        object.__setattr__(self, "_plan", plan)
 
     def clean(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise InputError(f"expected a mapping, got {_type_name(value)}")
         cleaned: dict[str, Any] = {}
-        known = 0  # declared keys present, to spot undeclared ones without a scan
-        for name, kind in self.fields.items():
-            raw = value.get(name, _ABSENT)
-            if raw is _ABSENT or raw is None:
-                known += raw is None
-                if kind.required:
+        get = value.get
+        for name, clean, required in self._plan:
+            raw = get(name)
+            if raw is None:  # missing, or null: the same to the model
+                if required:
                     raise InputError("missing", field=name)
                 continue
-            known += 1
             try:
-                cleaned[name] = kind.clean(raw)
+                cleaned[name] = clean(raw)
             except InputError as exc:
                 raise exc.within(name) from None
-        if known < len(value):
+        if len(cleaned) < len(value):  # undeclared keys, or declared ones set to null
             extra = {key: raw for key, raw in value.items() if key not in self.fields}
-            cleaned["extra"] = storable(extra)
+            if extra:
+                cleaned["extra"] = storable(extra)
         return cleaned
 
     def unknown_fields(self, value: dict[str, Any]) -> list[str]:
