@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,14 @@ def run(args: argparse.Namespace, uri: str | None) -> int:
         print(
             f"error: MongoDB at {mask_password(uri or '')} failed: {exc}\n"
             "Is mongod running there? Set MONGODB_URI to the right server.",
+            file=sys.stderr,
+        )
+        return 2
+    except BrokenProcessPool:
+        print(
+            "error: a parsing worker process died (killed, or out of memory?), so the "
+            "load stopped.\nWhat was written is consistent; run the loader again on the "
+            "same inputs to finish.",
             file=sys.stderr,
         )
         return 2

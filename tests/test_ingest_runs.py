@@ -124,6 +124,49 @@ def test_a_kill_9_mid_run_then_a_rerun_ends_as_one_clean_run(
     assert db.providers.find_one({"_id": "early.example"}) is None
 
 
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # exited meanwhile
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry.name))
+    return children
+
+
+def test_a_worker_killed_mid_run_stops_the_load_with_a_clear_error(
+    tmp_path: Path, mongo_uri: str, mongo_client: MongoClient[dict[str, Any]], db_name: str
+) -> None:
+    db = mongo_client[db_name]
+    inputs = tmp_path / "in"
+    corpus(inputs, 6000, moved=False)  # small batches: parsing waits on writing throughout
+    process = loader(
+        "--quiet", "--workers", "2", "--batch-size", "20", str(inputs),
+        uri=mongo_uri, db_name=db_name,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while db.articles.estimated_document_count() < 20:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    # The parsing workers are the forkserver's children (grandchildren of the loader).
+    workers = [worker for child in _children(process.pid) for worker in _children(child)]
+    assert workers
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 2, err
+    assert "a parsing worker process died" in err
+    assert "Traceback" not in err
+    # As after any interrupted run, running again finishes the job.
+    rerun = load_paths(db, [inputs])
+    assert rerun.errors == []
+    assert db.articles.count_documents({}) == 6000
+    assert db[LOAD_PENDING].count_documents({}) == 0
+
+
 def test_a_second_run_changes_nothing(tmp_path: Path, db: Db) -> None:
     corpus(tmp_path, 40, moved=False)
     (tmp_path / "more.jsonl").write_text(json.dumps(article(900)) + "\n")
