@@ -7,7 +7,9 @@ million of them never sit in memory together.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
 import os
 import zlib
 from collections.abc import Iterable, Iterator
@@ -214,8 +216,17 @@ def too_large(max_size: int) -> InputError:
 
 def read_limited(stream: BinaryIO, max_size: int) -> bytes:
     """At most ``max_size`` bytes (decompressed): a gzip bomb stops at the limit."""
+    limit = max_size + 1  # one byte more tells a file over the limit
+    want = limit
+    if not isinstance(stream, gzip.GzipFile):
+        # A plain file's size is known. Asking for that, not for the limit, spares a
+        # 1 MiB allocation per file: it was a tenth of the parsing workers' time.
+        with contextlib.suppress(OSError, io.UnsupportedOperation):
+            want = min(limit, os.fstat(stream.fileno()).st_size + 1)
     try:
-        data = stream.read(max_size + 1)
+        data = stream.read(want)
+        if len(data) == want < limit:  # it grew since (or has no size): read on
+            data += stream.read(limit - want)
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read: {exc} (is it really gzip?)") from None
     if len(data) > max_size:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
 import time
 import uuid
@@ -20,6 +21,7 @@ import pytest
 from pymongo.database import Database
 
 from loaders import inputs
+from loaders.errors import InputError
 from loaders.load import LoadOptions, Report, load_paths
 from loaders.spool import Spool
 from tests.articles import article, front_matter, write_article
@@ -204,6 +206,20 @@ def test_a_file_over_the_size_limit_is_refused(tmp_path: Path, db: Db) -> None:
     big = front_matter(article(3, excerpt="x" * 5000))
     error = load_with_good(tmp_path, db, "big.txt", big, max_size=4096)
     assert error == "big.txt: larger than the size limit of 4096 bytes (raise it with --max-size)"
+
+
+@pytest.mark.parametrize(("size", "limit"), [(10, 20), (10, 10), (11, 10)])
+def test_the_size_limit_holds_for_a_stream_without_a_size(size: int, limit: int) -> None:
+    """A pipe reports size 0: reading is not cut short there, and stops at the limit."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"x" * size)
+    os.close(write_end)
+    with open(read_end, "rb") as stream:
+        if size > limit:
+            with pytest.raises(InputError, match="larger than the size limit of 10 bytes"):
+                inputs.read_limited(stream, limit)
+        else:
+            assert inputs.read_limited(stream, limit) == b"x" * size
 
 
 def test_an_alias_bomb_fails_fast(tmp_path: Path, db: Db) -> None:
