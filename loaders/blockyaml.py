@@ -54,32 +54,32 @@ def read_block_yaml(block: str, plain: Callable[[str], Any]) -> dict[Any, Any] |
     ]
     if not lines:
         return None
-    reader = _Reader(lines, plain)
     try:
-        result = reader.mapping(0, 0)
+        result, end = _Reader(lines, plain).mapping(0, 0)
     except _Declined:
         return None
-    return result if reader.at == len(lines) else None
+    return result if end == len(lines) else None
 
 
 class _Reader:
-    """Reads ``lines`` from ``at`` on: one method per kind of block node."""
+    """Reads ``lines``: one method per kind of block node, each taking the line to
+    start at and returning the node and the line after it."""
 
     def __init__(self, lines: list[Line], plain: Callable[[str], Any]) -> None:
         self.lines = lines
-        self.at = 0
         self.plain = plain
 
-    def mapping(self, start: int, column: int) -> dict[Any, Any]:
-        """The mapping whose keys sit at ``column``; its first key is on line
-        ``start``, which may be a sequence entry's line (``- key: value``)."""
-        lines, count = self.lines, len(self.lines)
+    def mapping(self, at: int, column: int) -> tuple[dict[Any, Any], int]:
+        """The mapping whose keys sit at ``column``; its first key is on line ``at``,
+        which may be a sequence entry's line (``- key: value``)."""
+        lines, plain = self.lines, self.plain
+        count = len(lines)
         result: dict[Any, Any] = {}
-        self.at = start
-        while self.at < count:
-            indent, dash, key, value = lines[self.at]
+        start = at
+        while at < count:
+            indent, dash, key, value = lines[at]
             if dash:
-                if self.at != start:  # an enclosing sequence's entry (or an error it sees)
+                if at != start:  # an enclosing sequence's entry (or an error it sees)
                     break
                 indent += 2
             if indent != column:
@@ -88,64 +88,70 @@ class _Reader:
                 raise _Declined  # deeper: a continuation line
             if not key:
                 raise _Declined  # a scalar among keys
-            self.at += 1
-            result[self.plain(key)] = self.value(value, column)
-        return result
+            at += 1
+            if value:
+                result[plain(key)] = _scalar(value, plain)
+            else:
+                result[plain(key)], at = self.block(at, column)
+        return result, at
 
-    def value(self, text: str, column: int) -> Any:
-        """A key's value: inline, or the block on the next lines (``column`` is the
-        key's); null when there is neither."""
-        if text:
-            return self.scalar(text)
-        if self.at == len(self.lines):
-            return None
-        indent, dash, _, _ = self.lines[self.at]
+    def block(self, at: int, column: int) -> tuple[Any, int]:
+        """The value of a key with nothing after its colon: the block on the next
+        lines (``column`` is the key's), or null when there is none."""
+        if at == len(self.lines):
+            return None, at
+        indent, dash, _, _ = self.lines[at]
         if dash and indent >= column:  # at the key's column too: a compact sequence
-            return self.sequence(indent)
+            return self.sequence(at, indent)
         if indent > column:
-            return self.mapping(self.at, indent)
-        return None
+            return self.mapping(at, indent)
+        return None, at
 
-    def sequence(self, column: int) -> list[Any]:
-        lines, count = self.lines, len(self.lines)
+    def sequence(self, at: int, column: int) -> tuple[list[Any], int]:
+        lines, plain = self.lines, self.plain
+        count = len(lines)
         result: list[Any] = []
-        while self.at < count:
-            indent, dash, key, value = lines[self.at]
+        while at < count:
+            indent, dash, key, value = lines[at]
             if indent < column or (indent == column and not dash):
                 break  # the enclosing mapping checks what follows
             if indent > column or not dash:
                 raise _Declined
             if key:
-                result.append(self.mapping(self.at, column + 2))
+                item, at = self.mapping(at, column + 2)
+                result.append(item)
             elif not value:
                 raise _Declined  # the entry's value is on the next lines
             else:
-                self.at += 1
-                result.append(self.scalar(value))
-        return result
+                at += 1
+                result.append(_scalar(value, plain))
+        return result, at
 
-    def scalar(self, text: str) -> Any:
-        """A one-line scalar. (A deeper line after it, which would continue it, is
-        declined by the loop that reads that line.)"""
-        first = text[0]
-        if first == "'":
-            inner = text[1:-1]
-            if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
-                raise _Declined
-            return inner.replace("''", "'")
-        if first == '"':
-            quoted = _DOUBLE_QUOTED.fullmatch(text)
-            if quoted is None:
-                raise _Declined
-            inner = quoted[1]
-            return _ESCAPE.sub(_unescape, inner) if "\\" in inner else inner
-        if text == "[]":
-            return []
-        if text == "{}":
-            return {}
-        if first in _INDICATORS or ": " in text or " #" in text or text[-1] == ":":
+
+def _scalar(text: str, plain: Callable[[str], Any]) -> Any:
+    """A one-line scalar. (A deeper line after it, which would continue it, is
+    declined by the loop that reads that line.)"""
+    first = text[0]
+    if first not in _INDICATORS:  # plain, the usual case
+        if ": " in text or " #" in text or text[-1] == ":":
             raise _Declined
-        return self.plain(text)
+        return plain(text)
+    if first == "'":
+        inner = text[1:-1]
+        if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
+            raise _Declined
+        return inner.replace("''", "'")
+    if first == '"':
+        quoted = _DOUBLE_QUOTED.fullmatch(text)
+        if quoted is None:
+            raise _Declined
+        inner = quoted[1]
+        return _ESCAPE.sub(_unescape, inner) if "\\" in inner else inner
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    raise _Declined
 
 
 def _unescape(match: re.Match[str]) -> str:

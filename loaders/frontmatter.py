@@ -72,16 +72,22 @@ _SCALARS = {
     "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
 }
 _plain_values: dict[str, Any] = {}  # keys and short values repeat in every article
+_NOT_CACHED = object()
+
+
+_RESOLVERS = ArticleYamlLoader.yaml_implicit_resolvers
 
 
 def resolve_plain(value: str) -> Any:
     """The Python value of a plain (unquoted) scalar, as SafeConstructor reads it."""
-    try:
-        return _plain_values[value]
-    except KeyError:
-        pass
+    resolvers = _RESOLVERS.get(value[:1])
+    if resolvers is None:  # most text: no implicit type starts with its first character
+        return value
+    result = _plain_values.get(value, _NOT_CACHED)
+    if result is not _NOT_CACHED:
+        return result
     tag = STR
-    for candidate, regexp in ArticleYamlLoader.yaml_implicit_resolvers.get(value[:1], ()):
+    for candidate, regexp in resolvers:
         if regexp.match(value):
             tag = candidate
             break
