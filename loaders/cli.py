@@ -101,6 +101,24 @@ def _print_outcome(report: Report, strict: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        return _main(args)
+    except BrokenProcessPool:
+        print(
+            "error: a parsing worker process died (killed, or out of memory?), so the "
+            "load stopped.\nWhat was written is consistent; run the loader again on the "
+            "same inputs to finish.",
+            file=sys.stderr,
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Everything is closed (and a mongod started for the run stopped). A normal
+        # exit would join the worker pool's thread, which may wait forever for the
+        # rest of a result the dead worker was sending.
+        os._exit(2)
+
+
+def _main(args: argparse.Namespace) -> int:
     uri = os.environ.get("MONGODB_URI")
     if uri or args.dry_run:
         return run(args, uri)
@@ -142,14 +160,6 @@ def run(args: argparse.Namespace, uri: str | None) -> int:
         print(
             f"error: MongoDB at {mask_password(uri or '')} failed: {exc}\n"
             "Is mongod running there? Set MONGODB_URI to the right server.",
-            file=sys.stderr,
-        )
-        return 2
-    except BrokenProcessPool:
-        print(
-            "error: a parsing worker process died (killed, or out of memory?), so the "
-            "load stopped.\nWhat was written is consistent; run the loader again on the "
-            "same inputs to finish.",
             file=sys.stderr,
         )
         return 2

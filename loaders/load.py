@@ -20,7 +20,8 @@ import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -93,18 +94,48 @@ def parse_all(
     context = multiprocessing.get_context("forkserver")
     window = options.workers * 8
     pool = ProcessPoolExecutor(options.workers, mp_context=context)
+    broken = False
     try:
         running: deque[tuple[list[Task | Unusable], Future[list[list[Item]]]]] = deque()
         for chunk in _chunks(tasks, CHUNK_SIZE):
             running.append((chunk, pool.submit(parse_tasks, chunk)))
             if len(running) >= window:
                 done, result = running.popleft()
-                yield from _with_tasks(done, result.result())
+                yield from _with_tasks(done, _chunk_result(pool, result))
         while running:
             done, result = running.popleft()
-            yield from _with_tasks(done, result.result())
+            yield from _with_tasks(done, _chunk_result(pool, result))
+    except BrokenProcessPool:
+        broken = True
+        _stop_workers(pool)
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=not broken, cancel_futures=True)
+
+
+WORKER_CHECK_SECONDS = 1.0
+
+
+def _chunk_result(pool: ProcessPoolExecutor, result: Future[list[list[Item]]]) -> list[list[Item]]:
+    """A chunk's items; BrokenProcessPool if a worker died. The executor says so by
+    itself, except when the worker died while sending a result: it then waits for the
+    rest of that message forever (CPython 3.11), so the workers are watched here too."""
+    while True:
+        try:
+            return result.result(timeout=WORKER_CHECK_SECONDS)
+        except TimeoutError:
+            if any(process.exitcode is not None for process in _workers(pool)):
+                raise BrokenProcessPool("a parsing worker process died") from None
+
+
+def _workers(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    return list((getattr(pool, "_processes", None) or {}).values())  # private, but stable
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    for process in _workers(pool):
+        if process.exitcode is None:
+            process.kill()
 
 
 def _with_tasks(
