@@ -22,6 +22,27 @@ from loaders.errors import InputError
 
 STDIN = "-"
 BLOCK = 1024 * 1024
+PREFIX = "newsgraph-load-"  # then the loader's pid: newsgraph-load-<pid>-<random>
+
+
+def remove_orphans() -> None:
+    """Remove the spool directories of loaders that are gone (killed: a loader that
+    ends removes its own), so that kill -9 does not leave copies behind for good."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        pid = name.removeprefix(PREFIX).partition("-")[0]
+        if name.startswith(PREFIX) and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class Copy(NamedTuple):
@@ -61,7 +82,8 @@ class Spool:
         """Copy up to ``limit`` bytes (None: all), a line at a time: should reading
         fail, the copy holds every whole line before the failure."""
         if self._directory is None:
-            self._directory = tempfile.mkdtemp(prefix="newsgraph-load-")
+            remove_orphans()
+            self._directory = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         handle, path = tempfile.mkstemp(dir=self._directory)
         lines, left, whole = 0, limit, 0
         with os.fdopen(handle, "wb") as out:

@@ -7,7 +7,9 @@ import gzip
 import io
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -383,3 +385,24 @@ def test_standard_input_is_read_once_in_parts_even_in_strict_mode(
     monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=io.BytesIO(lines.encode())))
     report = load_paths(db, [Path("-")], LoadOptions(strict=True, stdin_format="jsonl"))
     assert (report.files, report.inserted, report.rejected) == (1, 30, 0)
+
+
+def test_a_killed_loaders_spool_is_removed_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()  # its pid is free now: a loader killed with kill -9 looks the same
+    orphan = tmp_path / f"newsgraph-load-{finished.pid}-abc"
+    alive = tmp_path / f"newsgraph-load-{os.getpid()}-def"  # a loader still running
+    for directory in (orphan, alive):
+        directory.mkdir()
+        (directory / "copy").write_bytes(b"{}\n")
+    (tmp_path / "feed.jsonl.gz").write_bytes(gzip.compress(json.dumps(article(1)).encode()))
+    spool = Spool()
+    try:
+        list(inputs.discover([tmp_path / "feed.jsonl.gz"], spool))
+        assert not orphan.exists()
+        assert alive.exists()
+    finally:
+        spool.close()
