@@ -1,7 +1,7 @@
 """Read the usual shape of front matter in pure Python, about twice as fast as
 libyaml through PyYAML's binding: block mappings and sequences whose values are
-one-line plain, single-quoted or double-quoted (without escapes) scalars, ``[]`` or
-``{}``, which is how YAML writers and people write articles.
+one-line plain, single-quoted or double-quoted (one-character escapes only) scalars,
+``[]`` or ``{}``, which is how YAML writers and people write articles.
 
 This is a shortcut, not a second YAML parser. It returns None (declines) at the
 first thing outside that shape or that it is not sure of: tabs, comments after a

@@ -2,9 +2,9 @@
 
 The flow, and why it keeps memory flat and never loses an article:
 
-- ``discover`` yields inputs in sorted order, lazily; at most ``window`` chunks of
-  them are being parsed at any time, and the writer's queue holds two batches, so a
-  slow MongoDB slows the parsers instead of filling memory.
+- ``discover`` yields inputs in sorted order, lazily; a bounded number of chunks of
+  them is being parsed at any time (loaders.workers), and the writer's queue holds
+  four batches, so a slow MongoDB slows the parsers instead of filling memory.
 - Results come back in input order; the single writer thread writes batches in that
   order, so of two inputs with the same URL the later one wins.
 - Before a batch is written, the keys whose counts it changes are recorded in
@@ -14,16 +14,11 @@ The flow, and why it keeps memory flat and never loses an article:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import threading
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -31,15 +26,14 @@ from pymongo.database import Database
 
 from loaders.inputs import (
     DEFAULT_MAX_SIZE,
-    Task,
-    Unusable,
     count_inputs,
     discover,
 )
-from loaders.parse import Item, Parsed, Rejected, parse_tasks
+from loaders.parse import Item, Parsed, Rejected
 from loaders.report import Duplicate, Report
 from loaders.seen import SeenIds
 from loaders.spool import Spool
+from loaders.workers import parse_all
 from loaders.writer import (
     PendingLog,
     Touched,
@@ -54,7 +48,6 @@ from loaders.writer import (
 __all__ = ["LoadOptions", "Report", "load_paths"]
 
 BATCH_SIZE = 1000
-CHUNK_SIZE = 64  # inputs per worker round trip
 INLINE_BELOW = 200  # fewer inputs than this are parsed in-process: no pool to start
 
 Progress = Callable[[int, int, int], None]  # (inputs done, articles, rejected)
@@ -69,80 +62,6 @@ class LoadOptions:
     batch_size: int = BATCH_SIZE
     stdin_format: str = "frontmatter"
     expected_inputs: int | None = None  # a hint: small runs skip the worker pool
-
-
-def _chunks(tasks: Iterable[Task | Unusable], size: int) -> Iterator[list[Task | Unusable]]:
-    iterator = iter(tasks)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def parse_all(
-    tasks: Iterable[Task | Unusable], options: LoadOptions
-) -> Iterator[tuple[bool, list[Item]]]:
-    """Each input's items, in input order, and whether it is a new input (not a later
-    part of a large file); parsed on ``options.workers`` processes."""
-    small = options.expected_inputs is not None and options.expected_inputs < INLINE_BELOW
-    if options.workers <= 1 or small:
-        for chunk in _chunks(tasks, CHUNK_SIZE):
-            yield from _with_tasks(chunk, parse_tasks(chunk))
-        return
-    # forkserver: the workers do not inherit this process's MongoDB client threads.
-    # Not multiprocessing.Pool: its worker-handler thread wakes whenever a result is
-    # waiting to be read and, beside busy workers, spun on that for about 40% of this
-    # process's CPU time.
-    context = multiprocessing.get_context("forkserver")
-    window = options.workers * 8
-    pool = ProcessPoolExecutor(options.workers, mp_context=context)
-    broken = False
-    try:
-        running: deque[tuple[list[Task | Unusable], Future[list[list[Item]]]]] = deque()
-        for chunk in _chunks(tasks, CHUNK_SIZE):
-            running.append((chunk, pool.submit(parse_tasks, chunk)))
-            if len(running) >= window:
-                done, result = running.popleft()
-                yield from _with_tasks(done, _chunk_result(pool, result))
-        while running:
-            done, result = running.popleft()
-            yield from _with_tasks(done, _chunk_result(pool, result))
-    except BrokenProcessPool:
-        broken = True
-        _stop_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=not broken, cancel_futures=True)
-
-
-WORKER_CHECK_SECONDS = 1.0
-
-
-def _chunk_result(pool: ProcessPoolExecutor, result: Future[list[list[Item]]]) -> list[list[Item]]:
-    """A chunk's items; BrokenProcessPool if a worker died. The executor says so by
-    itself, except when the worker died while sending a result: it then waits for the
-    rest of that message forever (CPython 3.11), so the workers are watched here too."""
-    while True:
-        try:
-            return result.result(timeout=WORKER_CHECK_SECONDS)
-        except TimeoutError:
-            if any(process.exitcode is not None for process in _workers(pool)):
-                raise BrokenProcessPool("a parsing worker process died") from None
-
-
-def _workers(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
-    return list((getattr(pool, "_processes", None) or {}).values())  # private, but stable
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    for process in _workers(pool):
-        if process.exitcode is None:
-            process.kill()
-
-
-def _with_tasks(
-    chunk: list[Task | Unusable], results: list[list[Item]]
-) -> Iterator[tuple[bool, list[Item]]]:
-    for task, items in zip(chunk, results, strict=True):
-        yield not task.continues, items
 
 
 class Batch(NamedTuple):
@@ -307,7 +226,9 @@ def _run(
     run = Run(report, writer.submit if writer else None, options.batch_size)
     try:
         tasks = discover(paths, spool, options.max_size, options.stdin_format)
-        for done, (new_input, items) in enumerate(parse_all(tasks, options), start=1):
+        small = options.expected_inputs is not None and options.expected_inputs < INLINE_BELOW
+        parsed = parse_all(tasks, options.workers, in_process=options.workers <= 1 or small)
+        for done, (new_input, items) in enumerate(parsed, start=1):
             report.files += new_input
             for item in items:
                 run.take(item)
