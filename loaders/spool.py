@@ -19,6 +19,7 @@ import zlib
 from typing import BinaryIO, NamedTuple
 
 from loaders.errors import InputError
+from loaders.processes import running
 
 STDIN = "-"
 BLOCK = 1024 * 1024
@@ -31,18 +32,8 @@ def remove_orphans() -> None:
     root = tempfile.gettempdir()
     for name in os.listdir(root):
         pid = name.removeprefix(PREFIX).partition("-")[0]
-        if name.startswith(PREFIX) and pid.isdigit() and not _running(int(pid)):
+        if name.startswith(PREFIX) and pid.isdigit() and not running(int(pid)):
             shutil.rmtree(os.path.join(root, name), ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 class Copy(NamedTuple):

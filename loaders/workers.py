@@ -5,6 +5,10 @@ dies."""
 from __future__ import annotations
 
 import multiprocessing
+import os
+import select
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError
@@ -13,6 +17,7 @@ from itertools import islice
 
 from loaders.inputs import Task, Unusable
 from loaders.parse import Item, parse_tasks
+from loaders.processes import running
 
 CHUNK_SIZE = 64  # inputs per worker round trip
 
@@ -38,7 +43,9 @@ def parse_all(
     # process's CPU time.
     context = multiprocessing.get_context("forkserver")
     window = workers * 8
-    pool = ProcessPoolExecutor(workers, mp_context=context)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=leave_with, initargs=(os.getpid(),)
+    )
     broken = False
     try:
         running: deque[tuple[list[Task | Unusable], Future[list[list[Item]]]]] = deque()
@@ -88,3 +95,21 @@ def _with_tasks(
 ) -> Iterator[tuple[bool, list[Item]]]:
     for task, items in zip(chunk, results, strict=True):
         yield not task.continues, items
+
+
+def leave_with(loader: int) -> None:
+    """Run in each worker as it starts: exit when the loader process is gone. A loader
+    killed with kill -9 cannot stop its workers, and they would otherwise wait for its
+    next chunk (or to send it a result) forever, keeping the forkserver alive too."""
+    threading.Thread(target=_wait_for_exit, args=(loader,), daemon=True).start()
+
+
+def _wait_for_exit(pid: int) -> None:
+    try:
+        handle = os.pidfd_open(pid)  # readable once the process has ended (Linux 5.3+)
+    except OSError:
+        while running(pid):
+            time.sleep(1.0)
+    else:
+        select.select([handle], [], [])
+    os._exit(1)

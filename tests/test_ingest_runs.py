@@ -102,8 +102,14 @@ def test_a_kill_9_mid_run_then_a_rerun_ends_as_one_clean_run(
         assert process.poll() is None, "the loader finished before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.01)
+    workers = [worker for child in _children(process.pid) for worker in _children(child)]
+    assert workers, "the parsing workers were not found"
     process.send_signal(signal.SIGKILL)
     process.wait()
+    # Its workers leave with it, instead of waiting for its next chunk forever.
+    while any(Path(f"/proc/{worker}").exists() for worker in workers):
+        assert time.monotonic() < deadline, "the workers outlived the killed loader"
+        time.sleep(0.05)
     # Killed after the moves were written and before their recount: the re-run
     # finds these articles unchanged; only the pending keys say what to recount.
     assert db[LOAD_PENDING].count_documents({}) > 0
