@@ -135,17 +135,23 @@ def write_floor(
     return WriteFloor(count, elapsed, indexing)
 
 
-def _tree(root: int) -> list[int]:
-    """A process and all its descendants."""
+def children_by_parent() -> dict[int, list[int]]:
+    """Every running process's children, read from /proc."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
-                continue
+                continue  # exited meanwhile
             parent = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(parent, []).append(int(entry))
+    return children
+
+
+def _tree(root: int) -> list[int]:
+    """A process and all its descendants."""
+    children = children_by_parent()
     tree, todo = [], [root]
     while todo:
         pid = todo.pop()

@@ -71,11 +71,9 @@ _SCALARS = {
     "tag:yaml.org,2002:int": SafeConstructor.construct_yaml_int,
     "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
 }
+_RESOLVERS = ArticleYamlLoader.yaml_implicit_resolvers
 _plain_values: dict[str, Any] = {}  # keys and short values repeat in every article
 _NOT_CACHED = object()
-
-
-_RESOLVERS = ArticleYamlLoader.yaml_implicit_resolvers
 
 
 def resolve_plain(value: str) -> Any:

@@ -48,14 +48,14 @@ def parse_all(
     )
     broken = False
     try:
-        running: deque[tuple[list[Task | Unusable], Future[list[list[Item]]]]] = deque()
+        in_flight: deque[tuple[list[Task | Unusable], Future[list[list[Item]]]]] = deque()
         for chunk in _chunks(tasks, CHUNK_SIZE):
-            running.append((chunk, pool.submit(parse_tasks, chunk)))
-            if len(running) >= window:
-                done, result = running.popleft()
+            in_flight.append((chunk, pool.submit(parse_tasks, chunk)))
+            if len(in_flight) >= window:
+                done, result = in_flight.popleft()
                 yield from _with_tasks(done, _chunk_result(pool, result))
-        while running:
-            done, result = running.popleft()
+        while in_flight:
+            done, result = in_flight.popleft()
             yield from _with_tasks(done, _chunk_result(pool, result))
     except BrokenProcessPool:
         broken = True

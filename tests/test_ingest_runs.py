@@ -20,6 +20,7 @@ from pymongo.database import Database
 from pymongo.errors import WriteError
 from pymongo.monitoring import CommandListener, CommandStartedEvent
 
+from bench.load import children_by_parent
 from loaders.inputs import Task
 from loaders.load import LoadOptions, load_paths
 from loaders.parse import Parsed, parse_task
@@ -102,7 +103,7 @@ def test_a_kill_9_mid_run_then_a_rerun_ends_as_one_clean_run(
         assert process.poll() is None, "the loader finished before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    workers = [worker for child in _children(process.pid) for worker in _children(child)]
+    workers = parsing_workers(process.pid)
     assert workers, "the parsing workers were not found"
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -130,17 +131,10 @@ def test_a_kill_9_mid_run_then_a_rerun_ends_as_one_clean_run(
     assert db.providers.find_one({"_id": "early.example"}) is None
 
 
-def _children(pid: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # exited meanwhile
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(entry.name))
-    return children
+def parsing_workers(loader: int) -> list[int]:
+    """The loader's parsing workers: its forkserver's children."""
+    children = children_by_parent()
+    return [worker for child in children.get(loader, []) for worker in children.get(child, [])]
 
 
 def test_a_worker_killed_mid_run_stops_the_load_with_a_clear_error(
@@ -158,8 +152,7 @@ def test_a_worker_killed_mid_run_stops_the_load_with_a_clear_error(
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    # The parsing workers are the forkserver's children (grandchildren of the loader).
-    workers = [worker for child in _children(process.pid) for worker in _children(child)]
+    workers = parsing_workers(process.pid)
     assert workers
     os.kill(workers[0], signal.SIGKILL)
     _, err = process.communicate(timeout=120)
