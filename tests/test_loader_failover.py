@@ -11,8 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pymongo import MongoClient
+from pymongo.errors import AutoReconnect, OperationFailure
 
+from loaders.failover import Failover, NoPrimary
 from storage.mongod import ReplicaSet
 from tests.articles import article
 from tests.conftest import ROOT
@@ -82,3 +85,34 @@ def test_a_load_survives_its_primary_being_killed(tmp_path: Path) -> None:
             assert "text" in {index["name"] for index in db.articles.list_indexes()}
         finally:
             client.close()
+
+
+def test_failover_waits_up_to_its_limit_and_says_so_once() -> None:
+    said: list[str] = []
+    failures = iter([AutoReconnect("primary gone"), AutoReconnect("still electing")])
+
+    def flaky() -> str:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return "written"
+
+    failover = Failover(wait=10, say=said.append)
+    assert failover.call(flaky) == "written"
+    assert len(said) == 2
+    assert said[0].startswith("MongoDB has no primary (primary gone): waiting up to 10 s")
+    assert said[1] == "MongoDB has a primary again: resuming the load"
+
+    def gone() -> None:
+        raise AutoReconnect("connection refused")
+
+    started = time.monotonic()
+    with pytest.raises(NoPrimary, match="no primary for 1 s; last error: connection refused"):
+        Failover(wait=1, say=said.append).call(gone)
+    assert 1 <= time.monotonic() - started < 3
+
+    def wrong() -> None:
+        raise OperationFailure("bad query", code=2)
+
+    with pytest.raises(OperationFailure):  # not an election: no waiting
+        Failover(wait=10, say=said.append).call(wrong)
