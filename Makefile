@@ -12,7 +12,7 @@ SERVE_STAMP := $(VENV)/.serve-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .DEFAULT_GOAL := help
-.PHONY: help serve load test lint format typecheck schema lock clean clean-data \
+.PHONY: help serve load test test-lowest lint format typecheck schema lock clean clean-data \
 	bench-load bench-api bench-api-scale
 
 help: ## list the targets
@@ -83,8 +83,19 @@ lock: $(DEV_STAMP) ## re-resolve requirements.lock and requirements-dev.lock (th
 	$(VENV)/bin/uv pip compile pyproject.toml --extra embedded --extra dev \
 		--python-version 3.11 --generate-hashes --upgrade --quiet -o $(DEV_LOCK)
 
+# The suite on the lowest versions pyproject.toml allows for each direct dependency, in
+# a venv of its own (.venv-lowest): what makes the lower bounds tested ones.
+LOWEST := .venv-lowest
+test-lowest: $(DEV_STAMP) ## the suite on the lowest allowed versions of the dependencies
+	rm -rf $(LOWEST) && $(PYTHON) -m venv $(LOWEST)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra embedded --extra dev \
+		--python-version 3.11 --resolution lowest-direct --quiet -o $(LOWEST)/requirements.txt
+	$(LOWEST)/bin/python -m pip install --quiet -r $(LOWEST)/requirements.txt
+	$(LOWEST)/bin/python -m pip install --quiet --no-deps -e .
+	$(LOWEST)/bin/python -m pytest $(PYTEST_ARGS)
+
 clean: ## remove the venv and caches (never your loaded data: see clean-data)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 clean-data: ## delete the private mongod's data (.data: what you loaded, bench databases)
 	@echo "Deleting .data: the private mongod's databases (everything loaded with make serve /"
