@@ -36,7 +36,7 @@ format: $(DEV_STAMP)
 
 # schema.graphql at the repository root, from the code (a test fails when it is stale).
 schema: $(SERVE_STAMP)
-	$(PY) -m api.export_schema
+	$(PY) -m api.schema.export
 
 typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy api loaders storage

@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from api.app import serve
+from api.http.app import serve
 from api.settings import Settings, SettingsError
 
 try:

@@ -15,8 +15,8 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from api.app import serve as serve_app
-from api.cors import DEV_ORIGINS
+from api.http.app import serve as serve_app
+from api.http.cors import DEV_ORIGINS
 from api.settings import Settings, SettingsError
 from storage.mongod import MongodError, private_data_dir, private_mongod
 

@@ -24,7 +24,7 @@ from pymongo.monitoring import (
     CommandSucceededEvent,
 )
 
-from api.app import create_app
+from api.http.app import create_app
 from api.settings import Settings
 from loaders.load import Report, load_paths
 from storage.mongod import Mongod, free_port

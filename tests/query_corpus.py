@@ -12,7 +12,7 @@ import pytest
 from pymongo import MongoClient
 from pymongo.monitoring import CommandStartedEvent
 
-from api.ids import to_global_id
+from api.schema.ids import to_global_id
 from api.settings import Settings
 from loaders.load import load_paths
 from loaders.urls import article_id, canonical_url

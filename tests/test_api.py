@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from api.ids import to_global_id
+from api.schema.ids import to_global_id
 from loaders.urls import article_id, canonical_url
 from tests.articles import article, write_article
 from tests.conftest import ServedAPI

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from api import store
-from api.cors import DEV_ORIGINS
 from api.devserver import dev_settings
+from api.http.cors import DEV_ORIGINS
+from api.store import reads
 from tests.conftest import ServedAPI
 from tests.test_api import HOME
 
@@ -139,7 +139,7 @@ def test_an_unexpected_exception_is_masked_with_the_id_in_the_log(
     async def broken(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("secret connection detail")
 
-    monkeypatch.setattr(store, "count_articles", broken)
+    monkeypatch.setattr(reads, "count_articles", broken)
     caplog.set_level(logging.INFO)
     response = seeded_api.client.post("/graphql", json={"query": "query Broken " + COUNT})
     request_id = response.headers["x-request-id"]

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from strawberry.dataloader import DataLoader
 
-from api.store import Database, Document, Ranked, find_by, ranked_many
+from api.store.reads import Database, Document, Ranked, find_by, ranked_many
 from storage.contract import ARTICLES, CATEGORIES, PROVIDERS, TOPICS
 
 Batch = Callable[[list[str]], Awaitable[Sequence[Document | None]]]

@@ -14,10 +14,10 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
-from api.cursors import decode_cursor, encode_cursor
 from api.errors import ApiError
-from api.filters import ALL_ARTICLES, ArticleConditions
-from api.pagination import Window
+from api.store.cursors import decode_cursor, encode_cursor
+from api.store.filters import ALL_ARTICLES, ArticleConditions
+from api.store.pagination import Window
 from storage.contract import ARTICLES
 
 Document = dict[str, Any]

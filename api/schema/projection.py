@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from strawberry.types.nodes import SelectedField, Selection
 
-from api.context import Info
+from api.schema.context import Info
 
 # The stored fields behind each GraphQL field of Article.
 ARTICLE_FIELDS: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,4 @@
-"""The Strawberry extension that enforces the resource limits (``api.limits``)
+"""The Strawberry extension that enforces the resource limits (``api.limits.measure``)
 before any resolver runs, and reports the cost in every response's
 ``extensions.cost``.
 
@@ -18,8 +18,8 @@ from graphql import GraphQLSchema, get_operation_ast
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension, ValidationCache
 
-from api.limits import Limits, Shape, check_size, enforce, measure, parse_document
-from api.request_log import current_record
+from api.http.request_log import current_record
+from api.limits.measure import Limits, Shape, check_size, enforce, measure, parse_document
 from api.settings import Settings
 
 
@@ -94,6 +94,6 @@ def _static_shape(
 
 
 def schema_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    """The extensions ``api.schema`` builds its schema with: the guard (which also
+    """The extensions ``api.schema.root`` builds its schema with: the guard (which also
     caches parsing), then a validation cache."""
     return [QueryGuard, lambda: ValidationCache(maxsize=1024)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.request_log import current_request_id, request_id_from
+from api.http.request_log import current_request_id, request_id_from
 
 HEADER = "X-Request-Id"
 

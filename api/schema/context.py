@@ -8,8 +8,8 @@ import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.dataloaders import Loaders
-from api.store import Database
+from api.schema.dataloaders import Loaders
+from api.store.reads import Database
 
 
 @dataclass

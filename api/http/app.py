@@ -18,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api import store
-from api.cors import cors_middleware
-from api.metrics import Metrics
-from api.persisted import PersistedQueries
-from api.request_ids import RequestIdMiddleware
-from api.schema import schema as default_schema
+from api.http.cors import cors_middleware
+from api.http.metrics import Metrics
+from api.http.persisted import PersistedQueries
+from api.http.request_ids import RequestIdMiddleware
+from api.http.view import NewsGraphQL
+from api.schema.root import schema as default_schema
 from api.settings import Settings
-from api.view import NewsGraphQL
+from api.store import reads
 
 log = logging.getLogger("newsgraph.api")
 
@@ -51,10 +51,10 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     """Ready to serve: MongoDB answers. 503 when it does not."""
     settings: Settings = request.app.state.settings
-    client: AsyncMongoClient[store.Document] = request.app.state.mongo
+    client: AsyncMongoClient[reads.Document] = request.app.state.mongo
     try:
         async with asyncio.timeout(settings.mongo_timeout_ms / 1000):
-            await store.ping(client[settings.database])
+            await reads.ping(client[settings.database])
     except (PyMongoError, TimeoutError) as exc:
         log.warning("readyz: MongoDB not reachable: %s", exc)
         return JSONResponse(
@@ -74,7 +74,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # One client per process: it pools connections and is safe to share.
-        client: AsyncMongoClient[store.Document] = AsyncMongoClient(
+        client: AsyncMongoClient[reads.Document] = AsyncMongoClient(
             settings.mongodb_uri,
             tz_aware=True,
             serverSelectionTimeoutMS=settings.mongo_timeout_ms,
@@ -118,7 +118,7 @@ def create_app(
 def serve(settings: Settings) -> None:
     """Run the app with uvicorn on settings.host:port until stopped.
 
-    access_log=False: the app logs one structured line per request (api.request_log),
+    access_log=False: the app logs one structured line per request (api.http.request_log),
     so uvicorn's own access line would only repeat it, at a cost on every request."""
     uvicorn.run(
         create_app(settings),

@@ -51,7 +51,7 @@ from graphql import (
 from graphql.utilities.coerce_input_value import coerce_default_value
 
 from api.errors import CostExceeded, QueryTooDeep, QueryTooLarge, TooManyAliases, TooManyTokens
-from api.pagination import DEFAULT_PAGE
+from api.store.pagination import DEFAULT_PAGE
 
 # A plain list (not a connection) of objects is assumed to hold at most this many.
 # The stored feed has a handful of images, topics and related items per article.

@@ -28,7 +28,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from api.errors import BadRequest, PersistedQueryNotAllowed, PersistedQueryNotFound
-from api.store import Database
+from api.store.reads import Database
 from storage.contract import PERSISTED_QUERIES
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")

@@ -17,7 +17,7 @@ from pymongo.monitoring import (
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.request_log import RequestRecord, current_record
+from api.http.request_log import RequestRecord, current_record
 
 # Operation names come from clients: only this many distinct ones get a label of
 # their own, the rest share "other", so a client cannot blow up the series count.

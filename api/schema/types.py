@@ -9,14 +9,14 @@ from typing import Generic, Protocol, TypeVar
 
 import strawberry
 
-from api import store
-from api.context import Info
-from api.filters import ArticleConditions
-from api.ids import to_global_id
-from api.inputs import NEWEST_FIRST, ArticleFilter, ArticleOrder, conditions
-from api.pagination import page_size, window
-from api.prefetch import Prefetched, prefetch
-from api.projection import article_projection
+from api.schema.context import Info
+from api.schema.ids import to_global_id
+from api.schema.inputs import NEWEST_FIRST, ArticleFilter, ArticleOrder, conditions
+from api.schema.prefetch import Prefetched, prefetch
+from api.schema.projection import article_projection
+from api.store import reads
+from api.store.filters import ArticleConditions
+from api.store.pagination import page_size, window
 from storage.contract import ARTICLES, PROVIDER_TOPICS, TOPIC_PAIRS
 
 T = TypeVar("T")
@@ -30,7 +30,7 @@ class PageInfo:
     end_cursor: str | None
 
     @classmethod
-    def of(cls, page: store.Page, cursors: list[str]) -> PageInfo:
+    def of(cls, page: reads.Page, cursors: list[str]) -> PageInfo:
         return cls(
             has_next_page=page.has_next,
             has_previous_page=page.has_previous,
@@ -64,9 +64,9 @@ class Connection(Generic[T]):
 
 
 def make_connection(
-    page: store.Page,
-    order: store.Order,
-    to_node: Callable[[store.Document], T],
+    page: reads.Page,
+    order: reads.Order,
+    to_node: Callable[[reads.Document], T],
     count: Callable[[], Awaitable[int]],
 ) -> Connection[T]:
     edges = [Edge(cursor=order.cursor(doc), node=to_node(doc)) for doc in page.docs]
@@ -92,7 +92,7 @@ class Image:
     )
 
     @classmethod
-    def from_doc(cls, doc: store.Document) -> Image:
+    def from_doc(cls, doc: reads.Document) -> Image:
         width, height = doc.get("width"), doc.get("height")
         return cls(
             url=doc["url"],
@@ -131,7 +131,7 @@ async def article_connection(
         where.match(),
         order_by.keyset(),
         paging,
-        lambda: store.count_articles(db, where),
+        lambda: reads.count_articles(db, where),
         hint,
         exploded,
     )
@@ -139,17 +139,17 @@ async def article_connection(
 
 async def articles_page(
     info: Info,
-    match: store.Document,
-    order: store.Order,
+    match: reads.Document,
+    order: reads.Order,
     paging: Paging,
     count: Callable[[], Awaitable[int]],
     hint: str | None,
     exploded: bool = False,
 ) -> Connection[Article]:
     """One page of the articles ``match`` selects: read with the selection's
-    projection, their providers and topics prefetched (api.prefetch)."""
-    projection = article_projection(info, order.field) or store.ARTICLE_PROJECTION
-    page = await store.fetch_page(
+    projection, their providers and topics prefetched (api.schema.prefetch)."""
+    projection = article_projection(info, order.field) or reads.ARTICLE_PROJECTION
+    page = await reads.fetch_page(
         info.context.db[ARTICLES], match, order, window(*paging), projection, hint, exploded
     )
     known = await prefetch(info, page.docs)
@@ -168,11 +168,11 @@ class ProviderCount:
     count: int
 
 
-async def ranked(info: Info, request: store.Ranked) -> list[store.Document]:
+async def ranked(info: Info, request: reads.Ranked) -> list[reads.Document]:
     return await info.context.loaders.ranked.load(request)
 
 
-async def topic_counts(info: Info, rows: list[store.Document], field: str) -> list[TopicCount]:
+async def topic_counts(info: Info, rows: list[reads.Document], field: str) -> list[TopicCount]:
     """The ranked rows as TopicCounts, the topic named by each row's ``field``. A
     topic that has no stored document (counts briefly ahead of topics) keeps its key."""
     keys = [row[field] for row in rows]
@@ -211,7 +211,7 @@ class Provider(Node):
     article_count: int
 
     @classmethod
-    def from_doc(cls, doc: store.Document) -> Provider:
+    def from_doc(cls, doc: reads.Document) -> Provider:
         return cls(
             id=strawberry.ID(to_global_id("Provider", doc["_id"])),
             name=doc["name"],
@@ -234,17 +234,17 @@ class Provider(Node):
     async def topics(self, info: Info, first: int = 10) -> list[TopicCount]:
         rows = await ranked(
             info,
-            store.Ranked(PROVIDER_TOPICS, "provider", "topic", self.domain, page_size(first)),
+            reads.Ranked(PROVIDER_TOPICS, "provider", "topic", self.domain, page_size(first)),
         )
         return await topic_counts(info, rows, "topic")
 
 
-async def load_provider(info: Info, embedded: store.Document) -> Provider:
+async def load_provider(info: Info, embedded: reads.Document) -> Provider:
     """The provider behind an embedded {name, domain}."""
     return provider_of(embedded, await info.context.loaders.provider.load(embedded["domain"]))
 
 
-def provider_of(embedded: store.Document, stored: store.Document | None) -> Provider:
+def provider_of(embedded: reads.Document, stored: reads.Document | None) -> Provider:
     """The provider of an embedded {name, domain}; one that has no stored articles
     (a related item's source) still answers, with a count of 0."""
     if stored is None:
@@ -253,7 +253,7 @@ def provider_of(embedded: store.Document, stored: store.Document | None) -> Prov
 
 
 def provider_field(
-    info: Info, embedded: store.Document, known: Prefetched | None
+    info: Info, embedded: reads.Document, known: Prefetched | None
 ) -> Provider | Awaitable[Provider]:
     """The provider from the page's prefetched providers, else loaded (awaitable:
     graphql-core awaits what a sync resolver returns when it is awaitable)."""
@@ -269,7 +269,7 @@ class Topic(Node):
     key: strawberry.Private[str]
 
     @classmethod
-    def from_doc(cls, doc: store.Document) -> Topic:
+    def from_doc(cls, doc: reads.Document) -> Topic:
         return cls(
             id=strawberry.ID(to_global_id("Topic", doc["_id"])),
             name=doc["name"],
@@ -291,7 +291,7 @@ class Topic(Node):
     )
     async def related_topics(self, info: Info, first: int = 10) -> list[TopicCount]:
         rows = await ranked(
-            info, store.Ranked(TOPIC_PAIRS, "topic", "other", self.key, page_size(first))
+            info, reads.Ranked(TOPIC_PAIRS, "topic", "other", self.key, page_size(first))
         )
         return await topic_counts(info, rows, "other")
 
@@ -300,7 +300,7 @@ class Topic(Node):
     )
     async def providers(self, info: Info, first: int = 10) -> list[ProviderCount]:
         rows = await ranked(
-            info, store.Ranked(PROVIDER_TOPICS, "topic", "provider", self.key, page_size(first))
+            info, reads.Ranked(PROVIDER_TOPICS, "topic", "provider", self.key, page_size(first))
         )
         keys = [row["provider"] for row in rows]
         docs = await info.context.loaders.provider.load_many(keys)
@@ -316,7 +316,7 @@ class Category(Node):
     article_count: int
 
     @classmethod
-    def from_doc(cls, doc: store.Document) -> Category:
+    def from_doc(cls, doc: reads.Document) -> Category:
         return cls(
             id=strawberry.ID(to_global_id("Category", doc["_id"])),
             name=doc.get("name") or doc["_id"],
@@ -343,11 +343,11 @@ class RelatedItem:
     type: str | None
     quality: int | None
     images: list[Image]
-    doc: strawberry.Private[store.Document]
+    doc: strawberry.Private[reads.Document]
     known: strawberry.Private[Prefetched | None] = None
 
     @classmethod
-    def from_doc(cls, doc: store.Document, known: Prefetched | None = None) -> RelatedItem:
+    def from_doc(cls, doc: reads.Document, known: Prefetched | None = None) -> RelatedItem:
         return cls(
             title=doc["title"],
             excerpt=doc.get("excerpt"),
@@ -362,7 +362,7 @@ class RelatedItem:
             known=known,
         )
 
-    # Sync, so a prefetched provider costs no await; see api.prefetch.
+    # Sync, so a prefetched provider costs no await; see api.schema.prefetch.
     @strawberry.field
     def provider(self, info: Info) -> Provider | None:
         embedded = self.doc.get("provider")
@@ -391,12 +391,12 @@ class Article(Node):
         description="The largest image by area, else the first."
     )
     related: list[RelatedItem]
-    doc: strawberry.Private[store.Document]
+    doc: strawberry.Private[reads.Document]
     known: strawberry.Private[Prefetched | None] = None
 
     @classmethod
-    def from_doc(cls, doc: store.Document, known: Prefetched | None = None) -> Article:
-        # A connection reads only the fields its query selects (api.projection), so
+    def from_doc(cls, doc: reads.Document, known: Prefetched | None = None) -> Article:
+        # A connection reads only the fields its query selects (api.schema.projection), so
         # a required field may be absent here: it was not selected, so never served.
         images = [Image.from_doc(image) for image in doc.get("images", ())]
         return cls(
@@ -418,7 +418,7 @@ class Article(Node):
             known=known,
         )
 
-    # Sync, so prefetched providers and topics cost no await; see api.prefetch.
+    # Sync, so prefetched providers and topics cost no await; see api.schema.prefetch.
     @strawberry.field
     def provider(self, info: Info) -> Provider:
         return provider_field(info, self.doc["provider"], self.known)  # type: ignore[return-value]
@@ -436,7 +436,7 @@ class Article(Node):
             await info.context.loaders.topic.load_many(self.doc.get("topicKeys", []))
         )
 
-    def topics_of(self, docs: list[store.Document | None]) -> list[Topic]:
+    def topics_of(self, docs: list[reads.Document | None]) -> list[Topic]:
         """The article's topics from their stored documents (None where a topic has
         none yet: it answers with the name the article gives it)."""
         keys = self.doc.get("topicKeys", [])
@@ -462,9 +462,9 @@ class Article(Node):
         return await articles_page(
             info,
             match,
-            store.NEWEST_FIRST,
+            reads.NEWEST_FIRST,
             (first, after, last, before),
-            lambda: store.count_matching(collection, match, "mentioned_in"),
+            lambda: reads.count_matching(collection, match, "mentioned_in"),
             "mentioned_in",
         )
 
@@ -496,18 +496,18 @@ async def search_connection(
 ) -> ArticleSearchConnection:
     db = info.context.db
     match = where.match()
-    projection = article_projection(info) or store.ARTICLE_PROJECTION
-    page = await store.search_page(db, text, match, window(*paging), projection)
-    order = store.search_order(text)
+    projection = article_projection(info) or reads.ARTICLE_PROJECTION
+    page = await reads.search_page(db, text, match, window(*paging), projection)
+    order = reads.search_order(text)
     known = await prefetch(info, page.docs)
     edges = [
         ArticleSearchEdge(
-            cursor=order.cursor(doc), score=doc[store.SCORE], node=Article.from_doc(doc, known)
+            cursor=order.cursor(doc), score=doc[reads.SCORE], node=Article.from_doc(doc, known)
         )
         for doc in page.docs
     ]
     return ArticleSearchConnection(
         edges=edges,
         page_info=PageInfo.of(page, [edge.cursor for edge in edges]),
-        count=lambda: store.count_search(db, text, match),
+        count=lambda: reads.count_search(db, text, match),
     )

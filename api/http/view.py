@@ -22,16 +22,16 @@ from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
-from api import store
-from api.body_limit import BodyTooLarge, limit_body
-from api.context import Context
-from api.error_masking import UNAVAILABLE, as_graphql_error, present
 from api.errors import ApiError, BadRequest, PersistedQueryNotFound
-from api.http_cache import apply_caching
-from api.metrics import Metrics
-from api.persisted import PersistedQueries
-from api.request_log import RequestRecord, current_record, current_request_id, log_request
+from api.http.body_limit import BodyTooLarge, limit_body
+from api.http.caching import apply_caching
+from api.http.error_masking import UNAVAILABLE, as_graphql_error, present
+from api.http.metrics import Metrics
+from api.http.persisted import PersistedQueries
+from api.http.request_log import RequestRecord, current_record, current_request_id, log_request
+from api.schema.context import Context
 from api.settings import Settings
+from api.store import reads
 
 # The HTTP status a response gets when its first error has this code; 200 otherwise,
 # as GraphQL over HTTP answers errors in the body.
@@ -61,7 +61,7 @@ class NewsGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        client: AsyncMongoClient[store.Document] = request.app.state.mongo
+        client: AsyncMongoClient[reads.Document] = request.app.state.mongo
         assert isinstance(request, Request)
         return Context(db=client[self.settings.database], request=request, response=response)
 

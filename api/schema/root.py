@@ -8,14 +8,12 @@ from typing import TypeVar
 
 import strawberry
 
-from api import store
-from api.context import Info
 from api.errors import BadUserInput
-from api.guard import schema_extensions
-from api.ids import from_global_id
-from api.inputs import MOST_ARTICLES, ArticleFilter, ArticleOrder, CatalogOrder, conditions
-from api.pagination import MAX_PAGE, window
-from api.types import (
+from api.limits.guard import schema_extensions
+from api.schema.context import Info
+from api.schema.ids import from_global_id
+from api.schema.inputs import MOST_ARTICLES, ArticleFilter, ArticleOrder, CatalogOrder, conditions
+from api.schema.types import (
     Article,
     ArticleSearchConnection,
     Category,
@@ -28,6 +26,8 @@ from api.types import (
     make_connection,
     search_connection,
 )
+from api.store import reads
+from api.store.pagination import MAX_PAGE, window
 from storage.contract import CATEGORIES, PROVIDERS, TOPICS
 from storage.keys import provider_key, topic_key
 
@@ -56,15 +56,15 @@ async def load_node(info: Info, type_name: str, key: str) -> Node | None:
 async def catalog_connection(
     info: Info,
     collection: str,
-    to_node: Callable[[store.Document], T],
+    to_node: Callable[[reads.Document], T],
     order_by: CatalogOrder | None,
     paging: Paging,
 ) -> Connection[T]:
     """Providers or topics, by article count or by name."""
     db = info.context.db
     order, hint = (order_by or MOST_ARTICLES).keyset()
-    page = await store.fetch_page(db[collection], {}, order, window(*paging), hint=hint)
-    return make_connection(page, order, to_node, lambda: store.count_all(db, collection))
+    page = await reads.fetch_page(db[collection], {}, order, window(*paging), hint=hint)
+    return make_connection(page, order, to_node, lambda: reads.count_all(db, collection))
 
 
 @strawberry.type
@@ -159,7 +159,7 @@ class Query:
 
     @strawberry.field(description="Every category, most articles first, then by name.")
     async def categories(self, info: Info) -> list[Category]:
-        docs = await store.all_sorted(
+        docs = await reads.all_sorted(
             info.context.db, CATEGORIES, [("articleCount", -1), ("_id", 1)], hint="count_name"
         )
         return [Category.from_doc(doc) for doc in docs]
@@ -168,6 +168,6 @@ class Query:
 schema = strawberry.Schema(
     query=Query,
     types=[Article, Provider, Topic, Category],
-    # Limits, cost, and parse/validation caches: see api.guard.
+    # Limits, cost, and parse/validation caches: see api.limits.guard.
     extensions=schema_extensions(),
 )

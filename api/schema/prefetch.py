@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from api.context import Info
-from api.projection import node_selections, subfields
-from api.store import Document
+from api.schema.context import Info
+from api.schema.projection import node_selections, subfields
+from api.store.reads import Document
 
 
 @dataclass

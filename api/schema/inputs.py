@@ -9,8 +9,8 @@ from enum import Enum
 import strawberry
 
 from api.errors import BadUserInput
-from api.filters import ArticleConditions
-from api.store import Order
+from api.store.filters import ArticleConditions
+from api.store.reads import Order
 from storage.contract import ARTICLE_SORT_FIELDS
 from storage.keys import provider_key, topic_key
 
