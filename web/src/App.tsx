@@ -34,7 +34,9 @@ export function App() {
         </Routes>
       </main>
       <footer className="site">
-        Served by the newsgraph GraphQL API at <code>/graphql</code>.
+        <p>
+          Served by the newsgraph GraphQL API at <code>/graphql</code>.
+        </p>
       </footer>
     </>
   );

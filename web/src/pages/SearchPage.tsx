@@ -105,9 +105,8 @@ function Facets({ topic, provider, onChange }: FacetsProps) {
   const { data } = useQuery(SEARCH_FACETS);
   return (
     <div className="facets">
-      <label>
-        Topic{" "}
-        <select value={topic} onChange={(event) => onChange("topic", event.target.value)}>
+      <label htmlFor="facet-topic">Topic</label>
+        <select id="facet-topic" value={topic} onChange={(event) => onChange("topic", event.target.value)}>
           <option value="">any</option>
           {data?.topics.nodes.map((t) => (
             <option key={t.id} value={t.name}>
@@ -116,10 +115,8 @@ function Facets({ topic, provider, onChange }: FacetsProps) {
           ))}
           {topic && !data?.topics.nodes.some((t) => t.name === topic) && <option value={topic}>{topic}</option>}
         </select>
-      </label>
-      <label>
-        Provider{" "}
-        <select value={provider} onChange={(event) => onChange("provider", event.target.value)}>
+      <label htmlFor="facet-provider">Provider</label>
+        <select id="facet-provider" value={provider} onChange={(event) => onChange("provider", event.target.value)}>
           <option value="">any</option>
           {data?.providers.nodes.map((p) => (
             <option key={p.id} value={p.domain}>
@@ -130,7 +127,6 @@ function Facets({ topic, provider, onChange }: FacetsProps) {
             <option value={provider}>{provider}</option>
           )}
         </select>
-      </label>
     </div>
   );
 }
