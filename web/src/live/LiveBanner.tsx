@@ -5,6 +5,10 @@ import { prependToFeed } from "./prependToFeed";
 
 type Added = ArticleAddedSubscription["articleAdded"];
 
+// Once the server has refused the subscription, it is not asked again until the
+// page is reloaded (coming back to the feed does not open another socket).
+let refusedOnThisLoad = false;
+
 /** "N new articles": collects what `articleAdded` announces and puts it at the top
  * of the home feed when clicked. Feature check without introspection: the
  * subscription is simply tried; a server without it answers with an error, and
@@ -12,14 +16,17 @@ type Added = ArticleAddedSubscription["articleAdded"];
 export function LiveBanner() {
   const client = useApolloClient();
   const [pending, setPending] = useState<Added[]>([]);
-  const [unsupported, setUnsupported] = useState(false);
+  const [unsupported, setUnsupported] = useState(refusedOnThisLoad);
   useSubscription(ARTICLE_ADDED, {
     skip: unsupported,
     onData: ({ data }) => {
       const added = data.data?.articleAdded;
       if (added) setPending((current) => [added, ...current.filter((a) => a.id !== added.id)]);
     },
-    onError: () => setUnsupported(true),
+    onError: () => {
+      refusedOnThisLoad = true;
+      setUnsupported(true);
+    },
   });
   if (unsupported || pending.length === 0) return null;
   const show = () => {
