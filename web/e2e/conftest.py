@@ -124,9 +124,12 @@ def page(browser: Browser, world: World, traffic: Traffic) -> Iterator[Page]:
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.on("request", lambda request: traffic.requests.append(request))
+    uncaught: list[str] = []
+    page.on("pageerror", lambda error: uncaught.append(str(error)))
     yield page
     context.close()
     assert traffic.foreign() == []
+    assert uncaught == []  # no exception escaped the app
 
 
 @pytest.fixture(scope="session", autouse=True)

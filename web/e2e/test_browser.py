@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from playwright.sync_api import Page, expect
@@ -17,18 +18,23 @@ CARDS = "ol.cards > li"
 CARD_LINKS = "ol.cards a.card-link"
 
 
-def feed_ids(world: World) -> list[str]:
-    """Every article id, newest first, as the API pages them (by the app's own
-    persisted Home query: the safelist runs nothing else)."""
+def home_page(world: World, after: str | None = None) -> dict[str, Any]:
+    """A page of the feed straight from the API, by the app's own Home operation
+    (the safelist runs nothing else)."""
     manifest = json.loads(MANIFEST.read_text())
     home = next(op for op in manifest["operations"] if op["name"] == "Home")
+    variables = {"first": 20, "after": after}
+    body = world.api.client.post("/graphql", json={"query": home["body"], "variables": variables})
+    connection: dict[str, Any] = body.json()["data"]["articles"]
+    return connection
+
+
+def feed_ids(world: World) -> list[str]:
+    """Every article id, newest first, as the API pages them."""
     ids: list[str] = []
     after = None
     while True:
-        body = world.api.client.post(
-            "/graphql", json={"query": home["body"], "variables": {"first": 20, "after": after}}
-        ).json()
-        connection = body["data"]["articles"]
+        connection = home_page(world, after)
         ids += [edge["node"]["id"] for edge in connection["edges"]]
         if not connection["pageInfo"]["hasNextPage"]:
             return ids
@@ -164,9 +170,23 @@ def test_cards_can_be_walked_with_the_keyboard(page: Page) -> None:
     expect(links.nth(1)).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/articles/"))
-    assert page.locator("main").count() == 1 and page.locator("nav").count() >= 1
-    for image in page.locator("img").all():
-        assert image.get_attribute("alt") is not None
+
+
+def test_landmarks_and_alt_text_from_the_images_titles(page: Page, world: World) -> None:
+    page.goto("/")
+    expect(page.locator(CARDS)).to_have_count(20)
+    for role in ("banner", "main", "contentinfo", "navigation"):
+        expect(page.get_by_role(role)).to_have_count(1)
+    expected = {
+        edge["node"]["leadImage"]["url"]: edge["node"]["leadImage"]["title"] or ""
+        for edge in home_page(world)["edges"]
+        if edge["node"]["leadImage"]
+    }
+    assert any(expected.values()), "the first page should have a titled lead image"
+    shown = page.eval_on_selector_all(
+        "ol.cards img", "images => images.map(i => [i.getAttribute('src'), i.getAttribute('alt')])"
+    )
+    assert dict(shown) == expected
 
 
 def test_an_unknown_article_id_shows_the_not_found_page(page: Page, world: World) -> None:

@@ -14,7 +14,8 @@ type Props = {
 
 /** Cards in a list: arrow keys (or j/k) move between them; the next page is
  * fetched when the end of the list scrolls into view, or with the button. */
-export function ArticleList({ articles, hasNextPage, loadingMore, onLoadMore, label, highlight }: Props) {
+export function ArticleList(props: Props) {
+  const { articles, hasNextPage, loadingMore, onLoadMore, label, highlight } = props;
   const sentinel = useRef<HTMLDivElement>(null);
   const loadMore = useRef(onLoadMore);
   loadMore.current = onLoadMore;

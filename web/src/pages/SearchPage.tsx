@@ -6,6 +6,7 @@ import { QueryState } from "../components/QueryState";
 import { PAGE_SIZE, useArticlePages } from "../components/useArticlePages";
 import { graphql } from "../gql";
 import type { ArticleFilter } from "../gql/graphql";
+import { type Facet, Facets } from "../search/Facets";
 import { useDebounced } from "../search/useDebounced";
 
 export const SEARCH = graphql(`
@@ -27,24 +28,6 @@ export const SEARCH = graphql(`
   }
 `);
 
-export const SEARCH_FACETS = graphql(`
-  query SearchFacets {
-    topics(first: 30) {
-      nodes {
-        id
-        name
-      }
-    }
-    providers(first: 30) {
-      nodes {
-        id
-        name
-        domain
-      }
-    }
-  }
-`);
-
 const DEBOUNCE_MS = 300;
 
 /** The query and its filters live in the URL (?q=&topic=&provider=): a search can
@@ -61,7 +44,7 @@ export function SearchPage() {
     setParams((current) => withParam(current, "q", query), { replace: true });
   }, [query, params, setParams]);
 
-  const setFilter = (name: "topic" | "provider", value: string) =>
+  const setFilter = (name: Facet, value: string) =>
     setParams((current) => withParam(current, name, value));
 
   return (
@@ -93,42 +76,6 @@ function withParam(params: URLSearchParams, name: string, value: string): URLSea
 function filterOf(topic: string, provider: string): ArticleFilter | undefined {
   if (!topic && !provider) return undefined;
   return { ...(topic && { topic }), ...(provider && { providerDomain: provider }) };
-}
-
-type FacetsProps = {
-  topic: string;
-  provider: string;
-  onChange: (name: "topic" | "provider", value: string) => void;
-};
-
-function Facets({ topic, provider, onChange }: FacetsProps) {
-  const { data } = useQuery(SEARCH_FACETS);
-  return (
-    <div className="facets">
-      <label htmlFor="facet-topic">Topic</label>
-        <select id="facet-topic" value={topic} onChange={(event) => onChange("topic", event.target.value)}>
-          <option value="">any</option>
-          {data?.topics.nodes.map((t) => (
-            <option key={t.id} value={t.name}>
-              {t.name}
-            </option>
-          ))}
-          {topic && !data?.topics.nodes.some((t) => t.name === topic) && <option value={topic}>{topic}</option>}
-        </select>
-      <label htmlFor="facet-provider">Provider</label>
-        <select id="facet-provider" value={provider} onChange={(event) => onChange("provider", event.target.value)}>
-          <option value="">any</option>
-          {data?.providers.nodes.map((p) => (
-            <option key={p.id} value={p.domain}>
-              {p.name}
-            </option>
-          ))}
-          {provider && !data?.providers.nodes.some((p) => p.domain === provider) && (
-            <option value={provider}>{provider}</option>
-          )}
-        </select>
-    </div>
-  );
 }
 
 function Results({ query, filter }: { query: string; filter: ArticleFilter | undefined }) {
