@@ -136,7 +136,9 @@ def test_search_is_debounced_highlighted_filtered_and_shareable(
     marked = {m.lower() for m in page.locator("ol.cards mark").all_inner_texts()}
     assert marked <= {"police", "cameras", "camera"}, marked
     searches = [r.url for r in traffic.requests if operation_of(r.url) == "Search"]
-    assert len(searches) == 1, searches  # typed key by key, asked once
+    # 14 keys typed 30 ms apart: without the debounce, one request per key. (At most
+    # two, not one: a machine busy enough to stall a keystroke 300 ms is not a bug.)
+    assert 1 <= len(searches) <= 2, searches
     screenshot(page, "search")
 
     topics = page.get_by_label("Topic", exact=True)
