@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
+from api.http.manifest import ManifestError, load_manifest
 from storage.contract import database_name
 
 DEFAULT_URI = "mongodb://127.0.0.1:27017/"
@@ -47,11 +49,18 @@ class Settings:
     # Automatic persisted queries.
     apq_max_queries: int = 10_000
     apq_safelist: bool = False
+    # A persisted query manifest whose operations are the whole safelist.
+    apq_manifest: Path | None = None
+
+    # The built web app (web/dist), served at / when set.
+    web_dist: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         defaults = cls()
+        no_manifest: tuple[bool, Path | None] = (defaults.apq_safelist, None)
+        safelist = _read(env, "APQ_SAFELIST", _safelist, no_manifest)
         return cls(
             mongodb_uri=env.get("MONGODB_URI") or DEFAULT_URI,
             database=database_name(),
@@ -69,7 +78,9 @@ class Settings:
             cache_max_age=_read(env, "CACHE_MAX_AGE", _non_negative_int, defaults.cache_max_age),
             cors_origins=_read(env, "CORS_ORIGINS", parse_origins, defaults.cors_origins),
             apq_max_queries=_read(env, "APQ_MAX_QUERIES", _positive_int, defaults.apq_max_queries),
-            apq_safelist=_read(env, "APQ_SAFELIST", _boolean, defaults.apq_safelist),
+            apq_safelist=safelist[0],
+            apq_manifest=safelist[1],
+            web_dist=_read(env, "WEB_DIST", _web_dist, defaults.web_dist),
         )
 
 
@@ -100,6 +111,29 @@ def _non_negative_int(value: str) -> int:
     if number < 0:
         raise ValueError("expected a whole number, 0 or more")
     return number
+
+
+def _safelist(value: str) -> tuple[bool, Path | None]:
+    """true/false, or the path of a persisted query manifest (safelist on)."""
+    try:
+        return _boolean(value), None
+    except ValueError:
+        pass
+    path = Path(value)
+    if not path.is_file():
+        raise ValueError("expected true, false or the path of a persisted query manifest file")
+    try:
+        load_manifest(path)
+    except ManifestError as exc:
+        raise ValueError(str(exc)) from None
+    return True, path
+
+
+def _web_dist(value: str) -> Path:
+    path = Path(value)
+    if not (path / "index.html").is_file():
+        raise ValueError(f"no index.html in {path}: build the app first (make web)")
+    return path
 
 
 def _boolean(value: str) -> bool:

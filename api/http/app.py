@@ -1,5 +1,6 @@
 """The Starlette application: GraphQL at /graphql, /healthz, /readyz and /metrics,
-behind the request-id and CORS middleware."""
+and the built web app at / when WEB_DIST is set, behind the request-id and CORS
+middleware."""
 
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from api.http.cors import cors_middleware
+from api.http.manifest import load_manifest
 from api.http.metrics import Metrics
 from api.http.persisted import PersistedQueries
 from api.http.request_ids import RequestIdMiddleware
 from api.http.view import NewsGraphQL
+from api.http.web import WebApp
 from api.schema.root import schema as default_schema
 from api.settings import Settings
 from api.store import reads
@@ -97,15 +100,19 @@ def create_app(
         max_queries=settings.apq_max_queries,
         safelist=settings.apq_safelist,
         max_query_bytes=settings.max_query_bytes,
+        manifest=load_manifest(settings.apq_manifest) if settings.apq_manifest else None,
     )
     graphql = NewsGraphQL(default_schema, settings, persisted, metrics)
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics.endpoint),
+    ]
+    if settings.web_dist is not None:
+        routes.append(Mount("/", WebApp(settings.web_dist)))
     return Starlette(
-        routes=[
-            Route("/graphql", graphql),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics.endpoint),
-        ],
+        routes=routes,
         middleware=[
             # Outermost first: every response, CORS preflights included, gets an id.
             Middleware(RequestIdMiddleware),

@@ -13,7 +13,10 @@ its next request). Each process keeps the texts it has seen in a small LRU, so a
 hit usually costs no round trip.
 
 Safelist mode (``APQ_SAFELIST``) closes registration: only queries already
-registered run, whether sent by hash or as text.
+registered run, whether sent by hash or as text. Given a manifest (``APQ_SAFELIST``
+naming a persisted query manifest file, ``api/http/manifest.py``), the safelist is
+exactly the manifest's operations: nothing registered in MongoDB widens it, and a
+lookup costs no round trip.
 """
 
 from __future__ import annotations
@@ -40,10 +43,17 @@ def sha256_of(query: str) -> str:
 
 
 class PersistedQueries:
-    def __init__(self, max_queries: int, safelist: bool, max_query_bytes: int) -> None:
+    def __init__(
+        self,
+        max_queries: int,
+        safelist: bool,
+        max_query_bytes: int,
+        manifest: Mapping[str, str] | None = None,
+    ) -> None:
         self.max_queries = max_queries
-        self.safelist = safelist
+        self.safelist = safelist or manifest is not None
         self.max_query_bytes = max_query_bytes
+        self.manifest = manifest
         self._texts: OrderedDict[str, str] = OrderedDict()
 
     async def resolve(
@@ -73,6 +83,8 @@ class PersistedQueries:
         return query, "registered"
 
     async def lookup(self, db: Database, digest: str) -> str | None:
+        if self.manifest is not None:
+            return self.manifest.get(digest)
         text = self._texts.get(digest)
         if text is None:
             doc = await db[PERSISTED_QUERIES].find_one({"_id": digest}, {"query": 1})
