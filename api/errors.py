@@ -62,3 +62,10 @@ class PersistedQueryNotAllowed(ApiError):
     """Safelist mode: the query is not one of the registered ones."""
 
     code = "PERSISTED_QUERY_NOT_IN_SAFELIST"
+
+
+class DatabaseNotLoaded(ApiError):
+    """The database lacks what the loader creates (collections, indexes): the
+    operator runs the loader, the client retries later. Answered with HTTP 503."""
+
+    code = "DATABASE_NOT_LOADED"
