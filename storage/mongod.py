@@ -72,10 +72,19 @@ def free_port() -> int:
 class Mongod:
     """A private mongod process. Use as a context manager, or call start()/stop()."""
 
-    def __init__(self, dbpath: Path, port: int | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        dbpath: Path,
+        port: int | None = None,
+        binary: str | None = None,
+        replica_set: str = REPLICA_SET,
+        parameters: tuple[str, ...] = (),
+    ) -> None:
         self.dbpath = Path(dbpath)
         self.port = port or free_port()
         self.binary = binary or find_mongod()
+        self.replica_set = replica_set
+        self.parameters = parameters  # extra --setParameter name=value
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -87,13 +96,24 @@ class Mongod:
         return self.dbpath / "mongod.log"
 
     def start(self, timeout: float = 30.0) -> Mongod:
+        """Start mongod and wait until it is the primary of its one-member set."""
+        self.launch()
+        try:
+            self._wait_until_primary(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (a member of a ReplicaSet)."""
         self.dbpath.mkdir(parents=True, exist_ok=True)
         command = [
             self.binary,
             "--dbpath", str(self.dbpath),
             "--port", str(self.port),
             "--bind_ip", "127.0.0.1",
-            "--replSet", REPLICA_SET,
+            "--replSet", self.replica_set,
             "--logpath", str(self.logpath),
             "--logappend",
             "--quiet",
@@ -101,6 +121,8 @@ class Mongod:
             "--wiredTigerCacheSizeGB", "0.5",
             "--setParameter", "diagnosticDataCollectionEnabled=false",
         ]  # fmt: skip
+        for parameter in self.parameters:
+            command += ["--setParameter", parameter]
         # Own process group: a Ctrl-C on the terminal reaches us, not mongod,
         # so we can shut it down cleanly in order.
         self.process = subprocess.Popen(
@@ -110,12 +132,6 @@ class Mongod:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        try:
-            self._wait_until_primary(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
     def _wait_until_primary(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -158,7 +174,7 @@ class Mongod:
             if exc.code != 94:  # NotYetInitialized: a new data directory
                 raise
             members = [{"_id": 0, "host": f"127.0.0.1:{self.port}"}]
-            client.admin.command("replSetInitiate", {"_id": REPLICA_SET, "members": members})
+            client.admin.command("replSetInitiate", {"_id": self.replica_set, "members": members})
             return
         config["members"] = [{**config["members"][0], "host": f"127.0.0.1:{self.port}"}]
         config["version"] = int(config["version"]) + 1
@@ -176,6 +192,13 @@ class Mongod:
             process.kill()
             process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL: the server lost without warning (failover tests)."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
     def __enter__(self) -> Mongod:
         return self.start() if self.process is None else self
 
@@ -186,6 +209,128 @@ class Mongod:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class ReplicaSet:
+    """Several private mongods on free ports forming one replica set, for failover
+    tests: ``primary().kill()`` loses the primary without warning. Elections wait
+    ``election_timeout_ms`` (MongoDB's default is 10 s) so that tests stay short."""
+
+    def __init__(
+        self,
+        directory: Path,
+        members: int = 3,
+        name: str = "rs-failover",
+        election_timeout_ms: int = 2000,
+    ) -> None:
+        binary = find_mongod()
+        self.name = name
+        self.election_timeout_ms = election_timeout_ms
+        self.members = [
+            Mongod(
+                Path(directory) / f"member{n}",
+                binary=binary,
+                replica_set=name,
+                # A member asked to stop otherwise waits 15 s ("quiesce mode") for
+                # clients to move away; these serve one test.
+                parameters=("shutdownTimeoutMillisForSignaledShutdown=100",),
+            )
+            for n in range(members)
+        ]
+
+    @property
+    def uri(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{member.port}" for member in self.members)
+        return f"mongodb://{hosts}/?replicaSet={self.name}"
+
+    def start(self, timeout: float = 60.0) -> ReplicaSet:
+        try:
+            for member in self.members:
+                member.launch()
+            self._initiate(time.monotonic() + timeout)
+            self.wait_for_primary(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _initiate(self, deadline: float) -> None:
+        config = {
+            "_id": self.name,
+            "members": [
+                {"_id": n, "host": f"127.0.0.1:{member.port}"}
+                for n, member in enumerate(self.members)
+            ],
+            "settings": {"electionTimeoutMillis": self.election_timeout_ms},
+        }
+        first = self.members[0]
+        while True:
+            try:
+                for member in self.members:  # every member must answer first
+                    _command(member.uri, "ping")
+                with _client(first.uri) as client:
+                    client.admin.command("replSetInitiate", config)
+                return
+            except PyMongoError as exc:
+                if time.monotonic() > deadline:
+                    raise MongodError(
+                        f"replica set {self.name} could not be initiated ({exc}); "
+                        f"see {first.logpath}"
+                    ) from None
+                time.sleep(0.2)
+
+    def live_members(self) -> list[Mongod]:
+        return [m for m in self.members if m.process is not None and m.process.poll() is None]
+
+    def primary(self) -> Mongod | None:
+        """The member that is primary now, if any."""
+        for member in self.live_members():
+            try:
+                if _command(member.uri, "hello").get("isWritablePrimary"):
+                    return member
+            except PyMongoError:
+                continue
+        return None
+
+    def wait_for_primary(self, timeout: float = 60.0) -> Mongod:
+        """The primary, once there is one and every live member is primary or secondary."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                states = [_command(m.uri, "hello") for m in self.live_members()]
+            except PyMongoError:
+                states = []
+            if states and all(s.get("isWritablePrimary") or s.get("secondary") for s in states):
+                primary = self.primary()
+                if primary is not None:
+                    return primary
+            time.sleep(0.1)
+        raise MongodError(f"replica set {self.name} has no primary after {timeout:.0f}s")
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()
+
+    def __enter__(self) -> ReplicaSet:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _client(uri: str) -> MongoClient[dict[str, object]]:
+    return MongoClient(uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500)
+
+
+def _command(uri: str, name: str) -> dict[str, object]:
+    """One command on the member at ``uri`` alone (a direct connection)."""
+    with _client(uri) as client:
+        return dict(client.admin.command(name))
 
 
 def private_data_dir() -> Path:
