@@ -58,6 +58,13 @@ class PersistedQueryNotFound(ApiError):
         super().__init__("PersistedQueryNotFound")
 
 
+class PrimaryUnavailable(ApiError):
+    """A write (registering a persisted query) found no MongoDB primary, though reads
+    may still be served by secondaries. Answered with HTTP 503 and Retry-After."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 class PersistedQueryNotAllowed(ApiError):
     """Safelist mode: the query is not one of the registered ones."""
 

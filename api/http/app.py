@@ -91,6 +91,8 @@ def create_app(
             # then noticed, and the requests waiting on it failed, in about 5 s
             # instead of 15, and a server that comes back is used sooner.
             heartbeatFrequencyMS=1000,
+            readPreference=settings.mongo_read_preference,
+            maxStalenessSeconds=settings.mongo_max_staleness_s or -1,
             appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
