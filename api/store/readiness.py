@@ -1,43 +1,31 @@
-"""Whether the database has been prepared by the loader: every index of the storage
-contract exists. Until then the API answers ``DATABASE_NOT_LOADED`` rather than
+"""Whether the loader has prepared the database: ``articles`` has the indexes of the
+storage contract. Until then the API answers ``DATABASE_NOT_LOADED`` rather than
 empty lists (or, for search, a missing text index).
 
-The check costs one ``listIndexes`` per collection, sent together; once it passes,
-the answer is kept for the life of the process, so a ready API pays nothing."""
+The loader builds those indexes at the end of a first load, so a first load still
+running is not ready either. A database that has some of them (an older load, an
+index dropped by hand) is ready: a query that needs a missing one says which
+(``reads.MissingIndex``), and the others are served.
+
+The check is one ``listIndexes``; once it passes, the answer is kept for the life of
+the process, so a ready API pays nothing."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
-
 from api.store.reads import Database
-from storage.contract import INDEXES
+from storage.contract import ARTICLES, INDEXES
 
+ARTICLE_INDEXES = frozenset(index.name for index in INDEXES if index.collection == ARTICLES)
 LOADER_HINT = (
     "run the loader on it once (`python -m loaders PATH...` with the same MONGODB_URI "
     "and NEWSGRAPH_DB; under docker compose, the `loader` service)"
 )
 
 
-async def missing_indexes(db: Database) -> list[str]:
-    """The contract's indexes this database lacks, as ``collection.index``."""
-    wanted: dict[str, list[str]] = defaultdict(list)
-    for index in INDEXES:
-        wanted[index.collection].append(index.name)
-    collections = list(wanted)
-    # listIndexes on a collection that does not exist answers no index, not an error.
-    found = await asyncio.gather(*(_index_names(db, name) for name in collections))
-    return [
-        f"{collection}.{name}"
-        for collection, names in zip(collections, found, strict=True)
-        for name in wanted[collection]
-        if name not in names
-    ]
-
-
-async def _index_names(db: Database, collection: str) -> set[str]:
-    cursor = await db[collection].list_indexes()
-    return {spec["name"] async for spec in cursor}
+async def article_indexes(db: Database) -> set[str]:
+    """The contract's indexes that ``articles`` has (none when it does not exist)."""
+    cursor = await db[ARTICLES].list_indexes()
+    return {spec["name"] async for spec in cursor} & ARTICLE_INDEXES
 
 
 class Readiness:
@@ -47,16 +35,14 @@ class Readiness:
         self.loaded = False
 
     async def not_loaded_reason(self, db: Database) -> str | None:
-        """None when the database is prepared; else what is missing and what to do."""
+        """None when the database is prepared; else why not and what to do."""
         if self.loaded:
             return None
-        missing = await missing_indexes(db)
-        if not missing:
+        if await article_indexes(db):
             self.loaded = True
             return None
-        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
         return (
-            f"The database {db.name!r} has not been prepared by the loader: it lacks "
-            f"{len(missing)} of the {len(INDEXES)} indexes the API needs ({shown}); "
-            f"{LOADER_HINT}."
+            f"The database {db.name!r} has not been prepared by the loader: its "
+            f"{ARTICLES!r} collection has none of the {len(ARTICLE_INDEXES)} indexes the "
+            f"API reads with; {LOADER_HINT}."
         )
