@@ -78,13 +78,11 @@ class Mongod:
         port: int | None = None,
         binary: str | None = None,
         replica_set: str = REPLICA_SET,
-        parameters: tuple[str, ...] = (),
     ) -> None:
         self.dbpath = Path(dbpath)
         self.port = port or free_port()
         self.binary = binary or find_mongod()
         self.replica_set = replica_set
-        self.parameters = parameters  # extra --setParameter name=value
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -106,7 +104,7 @@ class Mongod:
         return self
 
     def launch(self) -> None:
-        """Start the process without waiting for it (a member of a ReplicaSet)."""
+        """Start the process, without waiting for it (see ReplicaSet)."""
         self.dbpath.mkdir(parents=True, exist_ok=True)
         command = [
             self.binary,
@@ -121,8 +119,6 @@ class Mongod:
             "--wiredTigerCacheSizeGB", "0.5",
             "--setParameter", "diagnosticDataCollectionEnabled=false",
         ]  # fmt: skip
-        for parameter in self.parameters:
-            command += ["--setParameter", parameter]
         # Own process group: a Ctrl-C on the terminal reaches us, not mongod,
         # so we can shut it down cleanly in order.
         self.process = subprocess.Popen(
@@ -193,7 +189,7 @@ class Mongod:
             process.wait()
 
     def kill(self) -> None:
-        """SIGKILL: the server lost without warning (failover tests)."""
+        """SIGKILL: a server lost without warning (failover tests)."""
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
             process.kill()
@@ -212,9 +208,11 @@ class Mongod:
 
 
 class ReplicaSet:
-    """Several private mongods on free ports forming one replica set, for failover
-    tests: ``primary().kill()`` loses the primary without warning. Elections wait
-    ``election_timeout_ms`` (MongoDB's default is 10 s) so that tests stay short."""
+    """Several private mongod processes on free ports forming one replica set, for
+    failover tests: ``members[i].kill()`` is a primary lost without warning.
+
+    Elections are quicker than MongoDB's default (``election_timeout_ms``), so a test
+    sees a new primary within a few seconds."""
 
     def __init__(
         self,
@@ -227,14 +225,7 @@ class ReplicaSet:
         self.name = name
         self.election_timeout_ms = election_timeout_ms
         self.members = [
-            Mongod(
-                Path(directory) / f"member{n}",
-                binary=binary,
-                replica_set=name,
-                # A member asked to stop otherwise waits 15 s ("quiesce mode") for
-                # clients to move away; these serve one test.
-                parameters=("shutdownTimeoutMillisForSignaledShutdown=100",),
-            )
+            Mongod(Path(directory) / f"member{n}", binary=binary, replica_set=name)
             for n in range(members)
         ]
 
@@ -247,14 +238,15 @@ class ReplicaSet:
         try:
             for member in self.members:
                 member.launch()
-            self._initiate(time.monotonic() + timeout)
+            self._initiate(timeout)
             self.wait_for_primary(timeout)
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _initiate(self, deadline: float) -> None:
+    def _initiate(self, timeout: float) -> None:
+        first = self.members[0]
         config = {
             "_id": self.name,
             "members": [
@@ -263,53 +255,66 @@ class ReplicaSet:
             ],
             "settings": {"electionTimeoutMillis": self.election_timeout_ms},
         }
-        first = self.members[0]
-        while True:
-            try:
-                for member in self.members:  # every member must answer first
-                    _command(member.uri, "ping")
-                with _client(first.uri) as client:
+        deadline = time.monotonic() + timeout
+        client: MongoClient[dict[str, object]] = MongoClient(
+            first.uri, serverSelectionTimeoutMS=500
+        )
+        try:
+            while True:
+                try:
+                    for member in self.members:
+                        _ping(member.uri)
                     client.admin.command("replSetInitiate", config)
-                return
-            except PyMongoError as exc:
-                if time.monotonic() > deadline:
-                    raise MongodError(
-                        f"replica set {self.name} could not be initiated ({exc}); "
-                        f"see {first.logpath}"
-                    ) from None
-                time.sleep(0.2)
-
-    def live_members(self) -> list[Mongod]:
-        return [m for m in self.members if m.process is not None and m.process.poll() is None]
+                    return
+                except PyMongoError:
+                    if time.monotonic() > deadline:
+                        raise MongodError(
+                            f"replica set {self.name} could not be initiated; see {first.logpath}"
+                        ) from None
+                    time.sleep(0.2)
+        finally:
+            client.close()
 
     def primary(self) -> Mongod | None:
         """The member that is primary now, if any."""
-        for member in self.live_members():
+        for member in self.members:
+            if member.process is None or member.process.poll() is not None:
+                continue
             try:
-                if _command(member.uri, "hello").get("isWritablePrimary"):
-                    return member
+                hello = _command(member.uri, "hello")
             except PyMongoError:
                 continue
+            if hello.get("isWritablePrimary"):
+                return member
         return None
 
     def wait_for_primary(self, timeout: float = 60.0) -> Mongod:
         """The primary, once there is one and every live member is primary or secondary."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                states = [_command(m.uri, "hello") for m in self.live_members()]
-            except PyMongoError:
-                states = []
-            if states and all(s.get("isWritablePrimary") or s.get("secondary") for s in states):
-                primary = self.primary()
-                if primary is not None:
-                    return primary
-            time.sleep(0.1)
+            primary = self.primary()
+            if primary is not None and self._all_members_up():
+                return primary
+            time.sleep(0.2)
         raise MongodError(f"replica set {self.name} has no primary after {timeout:.0f}s")
 
-    def stop(self) -> None:
+    def _all_members_up(self) -> bool:
         for member in self.members:
-            member.stop()
+            if member.process is None or member.process.poll() is not None:
+                continue
+            try:
+                hello = _command(member.uri, "hello")
+            except PyMongoError:
+                return False
+            if not (hello.get("isWritablePrimary") or hello.get("secondary")):
+                return False
+        return True
+
+    def stop(self) -> None:
+        """Kill every member: the set's data is throwaway, and a clean shutdown of a
+        replica set waits for its secondaries to catch up (about 15 s a member)."""
+        for member in self.members:
+            member.kill()
 
     def __enter__(self) -> ReplicaSet:
         return self.start()
@@ -323,14 +328,18 @@ class ReplicaSet:
         self.stop()
 
 
-def _client(uri: str) -> MongoClient[dict[str, object]]:
-    return MongoClient(uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500)
-
-
 def _command(uri: str, name: str) -> dict[str, object]:
-    """One command on the member at ``uri`` alone (a direct connection)."""
-    with _client(uri) as client:
+    client: MongoClient[dict[str, object]] = MongoClient(
+        uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500
+    )
+    try:
         return dict(client.admin.command(name))
+    finally:
+        client.close()
+
+
+def _ping(uri: str) -> None:
+    _command(uri, "ping")
 
 
 def private_data_dir() -> Path:
