@@ -30,6 +30,11 @@ class Settings:
     # How long a request waits for MongoDB before it is answered as unavailable:
     # below 3 s, so an outage is reported within 3 s.
     mongo_timeout_ms: int = 2000
+    # Where reads go. News tolerates a secondary's lag, so by default a lost primary
+    # fails no read: they go to a secondary until a new primary is elected.
+    mongo_read_preference: str = "primaryPreferred"
+    # Secondaries further behind the primary than this are not read (None: any lag).
+    mongo_max_staleness_s: int | None = None
 
     # Resource limits, checked before any resolver runs.
     max_depth: int = 12
@@ -69,6 +74,12 @@ class Settings:
             mongo_timeout_ms=_read(
                 env, "MONGO_TIMEOUT_MS", _positive_int, defaults.mongo_timeout_ms
             ),
+            mongo_read_preference=_read(
+                env, "MONGO_READ_PREFERENCE", _read_preference, defaults.mongo_read_preference
+            ),
+            mongo_max_staleness_s=_read(
+                env, "MONGO_MAX_STALENESS_S", _max_staleness, defaults.mongo_max_staleness_s
+            ),
             max_depth=_read(env, "MAX_QUERY_DEPTH", _positive_int, defaults.max_depth),
             max_aliases=_read(env, "MAX_QUERY_ALIASES", _positive_int, defaults.max_aliases),
             max_tokens=_read(env, "MAX_QUERY_TOKENS", _positive_int, defaults.max_tokens),
@@ -81,7 +92,20 @@ class Settings:
             apq_safelist=safelist[0],
             apq_manifest=safelist[1],
             web_dist=_read(env, "WEB_DIST", _web_dist, defaults.web_dist),
-        )
+        )._checked()
+
+    def _checked(self) -> Settings:
+        if self.mongo_max_staleness_s is not None and self.mongo_read_preference == "primary":
+            raise SettingsError(
+                "MONGO_MAX_STALENESS_S applies only to reads from secondaries: unset it, or "
+                "set MONGO_READ_PREFERENCE to another mode than primary"
+            )
+        return self
+
+
+READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
+# MongoDB's floor for maxStalenessSeconds (a secondary's lag is only estimated).
+MIN_MAX_STALENESS_S = 90
 
 
 def parse_origins(value: str) -> tuple[str, ...]:
@@ -134,6 +158,21 @@ def _web_dist(value: str) -> Path:
     if not (path / "index.html").is_file():
         raise ValueError(f"no index.html in {path}: build the app first (make web)")
     return path
+
+
+def _read_preference(value: str) -> str:
+    by_lowered = {mode.lower(): mode for mode in READ_PREFERENCES}
+    mode = by_lowered.get(value.lower())
+    if mode is None:
+        raise ValueError(f"expected one of {', '.join(READ_PREFERENCES)}")
+    return mode
+
+
+def _max_staleness(value: str) -> int:
+    seconds = int(value)
+    if seconds < MIN_MAX_STALENESS_S:
+        raise ValueError(f"expected a whole number of seconds, {MIN_MAX_STALENESS_S} or more")
+    return seconds
 
 
 def _boolean(value: str) -> bool:

@@ -29,6 +29,7 @@ from api.http.web import WebApp
 from api.schema.root import schema as default_schema
 from api.settings import Settings
 from api.store import reads
+from api.store.readiness import Readiness
 
 log = logging.getLogger("newsgraph.api")
 
@@ -52,17 +53,24 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready to serve: MongoDB answers. 503 when it does not."""
+    """Ready to serve: MongoDB answers and the loader has prepared the database.
+    503 with the reason otherwise."""
     settings: Settings = request.app.state.settings
     client: AsyncMongoClient[reads.Document] = request.app.state.mongo
+    readiness: Readiness = request.app.state.readiness
+    db = client[settings.database]
     try:
         async with asyncio.timeout(settings.mongo_timeout_ms / 1000):
-            await reads.ping(client[settings.database])
+            await reads.ping(db)
+            not_loaded = await readiness.not_loaded_reason(db)
     except (PyMongoError, TimeoutError) as exc:
         log.warning("readyz: MongoDB not reachable: %s", exc)
         return JSONResponse(
             {"status": "unavailable", "reason": "MongoDB is not reachable"}, status_code=503
         )
+    if not_loaded is not None:
+        log.warning("readyz: %s", not_loaded)
+        return JSONResponse({"status": "not_loaded", "reason": not_loaded}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 
@@ -86,11 +94,14 @@ def create_app(
             # then noticed, and the requests waiting on it failed, in about 5 s
             # instead of 15, and a server that comes back is used sooner.
             heartbeatFrequencyMS=1000,
+            readPreference=settings.mongo_read_preference,
+            maxStalenessSeconds=settings.mongo_max_staleness_s or -1,
             appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
         app.state.mongo = client
         app.state.settings = settings
+        app.state.readiness = Readiness()
         try:
             yield
         finally:

@@ -28,9 +28,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
-from api.errors import BadRequest, PersistedQueryNotAllowed, PersistedQueryNotFound
+from api.errors import (
+    BadRequest,
+    PersistedQueryNotAllowed,
+    PersistedQueryNotFound,
+    PrimaryUnavailable,
+)
 from api.store.reads import Database
 from storage.contract import PERSISTED_QUERIES
 
@@ -97,6 +102,16 @@ class PersistedQueries:
     async def register(self, db: Database, digest: str, query: str) -> None:
         if len(query.encode("utf-8")) > self.max_query_bytes or digest in self._texts:
             return  # refused by the size limit anyway / already registered
+        try:
+            await self._write(db, digest, query)
+        except ConnectionFailure as exc:
+            raise PrimaryUnavailable(
+                "Registering a persisted query is a write, which needs the MongoDB primary, "
+                "and none is reachable (an election may be in progress). Reads are still "
+                "served: retry in a few seconds, or send the query without persistedQuery.",
+            ) from exc
+
+    async def _write(self, db: Database, digest: str, query: str) -> None:
         collection = db[PERSISTED_QUERIES]
         try:
             result = await collection.update_one(

@@ -35,7 +35,7 @@ from api.store import reads
 
 # The HTTP status a response gets when its first error has this code; 200 otherwise,
 # as GraphQL over HTTP answers errors in the body.
-STATUS_BY_CODE = {"SERVICE_UNAVAILABLE": 503, "BAD_REQUEST": 400}
+STATUS_BY_CODE = {"SERVICE_UNAVAILABLE": 503, "DATABASE_NOT_LOADED": 503, "BAD_REQUEST": 400}
 # Strawberry's refusals of malformed HTTP requests, said so the client can act.
 CLEARER_REASONS = {
     "Batching is not enabled": "Batched requests are not supported: send one operation "

@@ -13,6 +13,7 @@ from api.limits.guard import schema_extensions
 from api.schema.context import Info
 from api.schema.ids import from_global_id
 from api.schema.inputs import MOST_ARTICLES, ArticleFilter, ArticleOrder, CatalogOrder, conditions
+from api.schema.loaded import RequireLoadedDatabase
 from api.schema.types import (
     Article,
     ArticleSearchConnection,
@@ -168,6 +169,7 @@ class Query:
 schema = strawberry.Schema(
     query=Query,
     types=[Article, Provider, Topic, Category],
-    # Limits, cost, and parse/validation caches: see api.limits.guard.
-    extensions=schema_extensions(),
+    # Limits, cost, and parse/validation caches: see api.limits.guard; then no query
+    # runs on a database the loader has not prepared (api.schema.loaded).
+    extensions=[*schema_extensions(), RequireLoadedDatabase],
 )
