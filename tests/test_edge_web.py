@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from api.settings import Settings, SettingsError
-from tests.conftest import ServedAPI
+from tests.conftest import SEEDS, ServedAPI
 
 INDEX = "<!doctype html><title>newsgraph</title><div id=root></div>"
 HOME = "query Home { articles(first: 1) { totalCount } }"
 OTHER = "query Other { articles(first: 2) { totalCount } }"
+# The two seed articles, loaded so that the database is ready to serve.
+SEEDED = {"articles": {"totalCount": 2}}
 
 
 def sha256(text: str) -> str:
@@ -84,10 +86,11 @@ def test_without_web_dist_nothing_is_served_at_the_root(api: ServedAPI) -> None:
     assert api.client.get("/").status_code == 404
 
 
-def test_a_manifest_is_the_whole_safelist(serve_api: Any, manifest: Path) -> None:
+def test_a_manifest_is_the_whole_safelist(serve_api: Any, load: Any, manifest: Path) -> None:
+    load(SEEDS)
     api = serve_api(apq_safelist=True, apq_manifest=manifest)
-    assert by_hash(api, sha256(HOME))["data"] == {"articles": {"totalCount": 0}}
-    assert api.data(HOME) == {"articles": {"totalCount": 0}}
+    assert by_hash(api, sha256(HOME))["data"] == SEEDED
+    assert api.data(HOME) == SEEDED
     refused = api.query(OTHER)
     assert code_of(refused) == "PERSISTED_QUERY_NOT_IN_SAFELIST"
     assert refused["data"] is None
@@ -95,8 +98,9 @@ def test_a_manifest_is_the_whole_safelist(serve_api: Any, manifest: Path) -> Non
 
 
 def test_queries_registered_in_mongodb_do_not_widen_a_manifest(
-    serve_api: Any, manifest: Path
+    serve_api: Any, load: Any, manifest: Path
 ) -> None:
+    load(SEEDS)
     open_api = serve_api()
     registered = open_api.client.post(
         "/graphql",
@@ -105,7 +109,7 @@ def test_queries_registered_in_mongodb_do_not_widen_a_manifest(
             "extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha256(OTHER)}},
         },
     )
-    assert registered.json()["data"] == {"articles": {"totalCount": 0}}
+    assert registered.json()["data"] == SEEDED
     api = serve_api(apq_safelist=True, apq_manifest=manifest)
     assert code_of(by_hash(api, sha256(OTHER))) == "PERSISTED_QUERY_NOT_FOUND"
     assert code_of(api.query(OTHER)) == "PERSISTED_QUERY_NOT_IN_SAFELIST"
