@@ -59,12 +59,15 @@ class Settings:
     # At most this many GraphQL requests execute at once (measured: bench/overload.py)...
     max_concurrent_requests: int = 8
     # ... this many more wait for a slot; beyond them a request is answered 503 at once.
-    admission_queue: int = 16
+    admission_queue: int = 8
     # From admission (the queue included) to the answer; MongoDB operations included.
     request_deadline_ms: int = 5000
     # A request's headers, then its body, must have arrived within these.
     header_timeout_ms: int = 10_000
     body_timeout_ms: int = 20_000
+    # A connection whose request was shed is not read again for this long: a client
+    # retrying at once in a loop would otherwise take the admitted requests' CPU.
+    shed_pause_ms: int = 1000
     # Open connections (HTTP and WebSocket) per process; beyond, new ones are refused.
     max_connections: int = 1000
     # Seconds an idle keep-alive connection stays open.
@@ -109,6 +112,7 @@ class Settings:
                 env, "HEADER_TIMEOUT_MS", _positive_int, defaults.header_timeout_ms
             ),
             body_timeout_ms=_read(env, "BODY_TIMEOUT_MS", _positive_int, defaults.body_timeout_ms),
+            shed_pause_ms=_read(env, "SHED_PAUSE_MS", _non_negative_int, defaults.shed_pause_ms),
             max_connections=_read(env, "MAX_CONNECTIONS", _positive_int, defaults.max_connections),
             keep_alive_timeout=_read(
                 env, "KEEP_ALIVE_TIMEOUT", _positive_int, defaults.keep_alive_timeout

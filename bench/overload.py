@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,6 +126,7 @@ def measure(uri: str, connections: int, duration: int, env: dict[str, str]) -> L
     try:
         request = body("home", {})
         run_wrk(server.url, request, 2, min(connections, 10))
+        time.sleep(1)  # the warm-up's last requests, abandoned by wrk, finish
         level = run_wrk(server.url, request, duration, connections)
         level.peak_rss_mb = server.peak_rss_mb()
     finally:
@@ -134,6 +137,23 @@ def measure(uri: str, connections: int, duration: int, env: dict[str, str]) -> L
         f"p99 {level.p99_ms} ms, peak RSS {level.peak_rss_mb} MiB"
     )
     return level
+
+
+def median(levels: list[Level]) -> Level:
+    """The rounds' medians of the rates and latencies, their sums of the counts and
+    the highest peak RSS."""
+    return Level(
+        connections=levels[0].connections,
+        requests=sum(level.requests for level in levels),
+        ok=sum(level.ok for level in levels),
+        shed=sum(level.shed for level in levels),
+        other=sum(level.other for level in levels),
+        socket_errors=sum(level.socket_errors for level in levels),
+        goodput=round(statistics.median(level.goodput for level in levels), 1),
+        p50_ms=round(statistics.median(level.p50_ms for level in levels), 2),
+        p99_ms=round(statistics.median(level.p99_ms for level in levels), 2),
+        peak_rss_mb=max(level.peak_rss_mb for level in levels),
+    )
 
 
 def compare(low: Level, high: Level) -> dict[str, Any]:
@@ -157,8 +177,9 @@ def markdown(results: dict[str, Any]) -> str:
     ratios, met = results["ratios"], results["met"]
     settings = ", ".join(f"{k}={v}" for k, v in results["env"].items()) or "defaults"
     lines = [
-        f"The home page, wrk, {results['duration_s']} s per level, each on a fresh "
-        f"`python -m api`; N = {results['n']:,} articles; {results['date']}; "
+        f"The home page, wrk, {results['duration_s']} s per level and round, each on a fresh "
+        f"`python -m api`, median of {results['rounds']} rounds (levels alternating; counts "
+        f"summed, peak RSS the highest); N = {results['n']:,} articles; {results['date']}; "
         f"{results['cpu_count']} CPUs; settings: {settings}.",
         "",
         "| connections | 2xx/s | 503 | other | socket errors | p50 ms | p99 ms | peak RSS MiB |",
@@ -186,6 +207,44 @@ def _yes(flag: bool) -> str:
     return "met" if flag else "NOT met"
 
 
+def sweep(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """One setting (or several set alike) at each of its values, at --high connections,
+    after one run at --low with the defaults, all in the same run to be compared."""
+    names_part, values_part = args.sweep.split("=", 1)
+    names = names_part.split(",")
+    values = values_part.split(",")
+    with loaded_mongod(args.n, DEFAULT_SEED) as uri:
+        base = measure(uri, args.low, args.duration, env)
+        runs = {
+            value: measure(uri, args.high, args.duration, {**env, **dict.fromkeys(names, value)})
+            for value in values
+        }
+    lines = [
+        f"Sweep of {' = '.join(names)} at {args.high} connections, against {args.low} "
+        f"connections with the defaults; {args.duration} s each; "
+        f"{datetime.now(UTC).isoformat(timespec='seconds')}; other settings: {env or 'defaults'}.",
+        "",
+        "| value | 2xx/s | goodput vs baseline | p50 ms | p99 ms | p99 vs baseline |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| baseline ({args.low} conn.) | {base.goodput:.0f} | 1.00 | {base.p50_ms:.1f} "
+        f"| {base.p99_ms:.1f} | 1.00 |",
+    ]
+    for value, level in runs.items():
+        lines.append(
+            f"| {value} | {level.goodput:.0f} | {level.goodput / base.goodput:.2f} "
+            f"| {level.p50_ms:.1f} | {level.p99_ms:.1f} | {level.p99_ms / base.p99_ms:.2f} |"
+        )
+    results = {
+        "benchmark": "overload-sweep",
+        "settings": names,
+        "baseline": asdict(base),
+        "values": {value: asdict(level) for value, level in runs.items()},
+    }
+    out = args.out.with_name(f"overload-sweep-{names[0].lower()}.json")
+    write_results(results, out, "\n".join(lines) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.overload", description=__doc__)
     parser.add_argument("--n", type=int, default=2_000, help="articles in the corpus")
@@ -195,13 +254,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting"
     )
+    parser.add_argument(
+        "--sweep",
+        metavar="NAME[,NAME]=V1,V2,...",
+        help="compare values of a setting at --high, e.g. SHED_PAUSE_MS=250,500,1000 or "
+        "MAX_CONCURRENT_REQUESTS,ADMISSION_QUEUE=2,4,8,16 (both set to each value)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are reported")
     parser.add_argument("--out", type=Path, default=RESULTS / "overload.json")
     args = parser.parse_args(argv)
     loadgen.require_wrk()
     env = dict(item.split("=", 1) for item in args.env)
+    if args.sweep:
+        return sweep(args, env)
+    rounds: dict[int, list[Level]] = {args.low: [], args.high: []}
     with loaded_mongod(args.n, DEFAULT_SEED) as uri:
-        low = measure(uri, args.low, args.duration, env)
-        high = measure(uri, args.high, args.duration, env)
+        for number in range(args.rounds):
+            # Alternate the order, so that neither level always meets a warmer machine.
+            order = (args.low, args.high) if number % 2 == 0 else (args.high, args.low)
+            for connections in order:
+                rounds[connections].append(measure(uri, connections, args.duration, env))
+    low, high = median(rounds[args.low]), median(rounds[args.high])
     results: dict[str, Any] = {
         "benchmark": "overload",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -209,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         "duration_s": args.duration,
         "cpu_count": os.cpu_count(),
         "env": env,
+        "rounds": args.rounds,
         "levels": [asdict(low), asdict(high)],
+        "each_round": {str(c): [asdict(level) for level in levels] for c, levels in rounds.items()},
         **compare(low, high),
     }
     write_results(results, args.out, markdown(results))

@@ -19,9 +19,10 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
+from api.settings import Settings, SettingsError
 from loaders.load import load_paths
 from storage.mongod import Mongod
-from tests.conftest import SEEDS, ServedAPI
+from tests.conftest import ROOT, SEEDS, ServedAPI
 
 DATABASE = "overload"
 PAGE = "{ articles(first: 1) { nodes { title } } }"
@@ -264,3 +265,27 @@ def test_a_query_past_the_deadline_is_cancelled_with_its_mongodb_operation(
     assert "within its deadline of 1000 ms" in error["message"]
     assert 0.9 <= elapsed < 3, elapsed
     assert metric(api, "newsgraph_request_deadlines_expired_total") == 1
+
+
+OVERLOAD_VARIABLES = {
+    "MAX_CONCURRENT_REQUESTS": ("max_concurrent_requests", 8),
+    "ADMISSION_QUEUE": ("admission_queue", 8),
+    "REQUEST_DEADLINE_MS": ("request_deadline_ms", 5000),
+    "HEADER_TIMEOUT_MS": ("header_timeout_ms", 10_000),
+    "BODY_TIMEOUT_MS": ("body_timeout_ms", 20_000),
+    "SHED_PAUSE_MS": ("shed_pause_ms", 1000),
+    "MAX_CONNECTIONS": ("max_connections", 1000),
+    "KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5),
+}
+
+
+def test_overload_settings_have_the_documented_defaults_and_variables() -> None:
+    defaults = Settings.from_env({})
+    given = Settings.from_env({name: str(100 + i) for i, name in enumerate(OVERLOAD_VARIABLES)})
+    readme = (ROOT / "README.md").read_text()
+    for i, (name, (field, default)) in enumerate(OVERLOAD_VARIABLES.items()):
+        assert getattr(defaults, field) == default, name
+        assert getattr(given, field) == 100 + i, name
+        assert f"| `{name}` | `{default}` |" in readme, name
+    with pytest.raises(SettingsError, match="MAX_CONCURRENT_REQUESTS='0' is not valid"):
+        Settings.from_env({"MAX_CONCURRENT_REQUESTS": "0"})

@@ -25,12 +25,6 @@ from api.http.admission import RETRY_AFTER_S, SHED, Gate, overloaded_body
 from api.http.load_metrics import LoadMetrics
 from api.settings import Settings
 
-# A client whose request was shed is not read again on that connection for this
-# long: it was told to retry later, and one that retries at once in a tight loop
-# would otherwise take the CPU the admitted requests need.
-SHED_PAUSE_S = 1.0
-
-
 ADMITTED_PATHS = frozenset({b"/graphql"})
 # How often the deadlines are checked: a connection is closed up to this late.
 SWEEP_S = 0.25
@@ -148,8 +142,9 @@ class GuardedProtocol(HttpToolsProtocol):
             self._pause_after_shedding()
 
     def _pause_after_shedding(self) -> None:
-        self.flow.pause_reading()
-        self.resume_at = self.loop.time() + self.shed_pause
+        if self.shed_pause > 0:
+            self.flow.pause_reading()
+            self.resume_at = self.loop.time() + self.shed_pause
         self._unset_keepalive_if_required()
         self.timeout_keep_alive_task = self.loop.call_later(
             self.timeout_keep_alive, self.timeout_keep_alive_handler
@@ -204,7 +199,7 @@ def guarded_protocol(settings: Settings, metrics: LoadMetrics, gate: Gate) -> ty
     attributes: dict[str, Any] = {
         "header_timeout": header_s,
         "body_timeout": body_s,
-        "shed_pause": SHED_PAUSE_S,
+        "shed_pause": settings.shed_pause_ms / 1000,
         "max_connections": settings.max_connections,
         "metrics": metrics,
         "gate": gate,
