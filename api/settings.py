@@ -67,7 +67,7 @@ class Settings:
     body_timeout_ms: int = 20_000
     # A connection whose request was shed is not read again for this long: a client
     # retrying at once in a loop would otherwise take the admitted requests' CPU.
-    shed_pause_ms: int = 1000
+    shed_pause_ms: int = 500
     # Open connections (HTTP and WebSocket) per process; beyond, new ones are refused.
     max_connections: int = 1000
     # Seconds an idle keep-alive connection stays open.

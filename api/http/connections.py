@@ -10,6 +10,12 @@ timeouts: its only one is the keep-alive timeout, between requests).
   already open are served as before. WebSocket connections count: uvicorn keeps
   them in the same set as HTTP ones.
 - Idle keep-alive connections close after ``KEEP_ALIVE_TIMEOUT`` (uvicorn's own).
+- Shedding's cheap path: while the admission gate (api.http.admission) is full, a
+  GraphQL request is answered 503 here, from bytes made once, before any task or
+  middleware exists; and a connection whose request was shed is not read again for
+  ``SHED_PAUSE_MS``. A client that retries at once in a loop would otherwise take
+  the CPU the admitted requests need: under overload most requests are refused,
+  and each costs the event loop a parse, a task and a trip through the app.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from api.http.admission import RETRY_AFTER_S, SHED, Gate, overloaded_body
 from api.http.load_metrics import LoadMetrics
 from api.settings import Settings
 
-ADMITTED_PATHS = frozenset({b"/graphql"})
+ADMITTED_PATHS = frozenset({b"/graphql"})  # those AdmissionMiddleware admits
 # How often the deadlines are checked: a connection is closed up to this late.
 SWEEP_S = 0.25
 
