@@ -1,5 +1,6 @@
 """The request deadline: every GraphQL request is answered within
-``REQUEST_DEADLINE_MS`` of its admission (the time it queued included).
+``REQUEST_DEADLINE_MS`` of its admission (the time it queued included), give or
+take ``GRACE_S``; a resolver is cancelled at its next ``await``.
 
 The clock starts in the admission middleware; the view runs the request under
 ``asyncio.timeout`` (which cancels the resolvers) and ``pymongo.timeout`` (which
