@@ -7,7 +7,7 @@ SERVE_STAMP := $(VENV)/.serve-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: serve test lint format typecheck schema clean bench-load bench-api bench-api-scale \
-	web web-build test-web
+	web web-build test-web bench-overload
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -86,6 +86,15 @@ $(WEB_TEST_STAMP): pyproject.toml | $(DEV_STAMP)
 # a real API and mongod; screenshots in web/test-artifacts/.
 test-web: $(WEB_TEST_STAMP) web-build
 	$(PY) -m pytest web/e2e $(PYTEST_ARGS)
+
+# Overload (bench/overload.py): the home page with wrk at 10 and 400 connections, side by
+# side (ROUNDS rounds, alternating), each on a fresh `python -m api`, against issue 16's
+# targets (exit 1 if one is missed).
+# make bench-overload [N=2000] [DURATION=10] [ROUNDS=3]
+# Writes bench/results/overload.json and .md.
+bench-overload: $(DEV_STAMP)
+	$(PY) -m bench.overload $(if $(N),--n $(N)) $(if $(DURATION),--duration $(DURATION)) \
+		$(if $(ROUNDS),--rounds $(ROUNDS))
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist

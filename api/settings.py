@@ -60,6 +60,24 @@ class Settings:
     # The built web app (web/dist), served at / when set.
     web_dist: Path | None = None
 
+    # Overload and hostile connections (api/http/admission.py, api/http/connections.py).
+    # At most this many GraphQL requests execute at once (measured: bench/overload.py)...
+    max_concurrent_requests: int = 8
+    # ... this many more wait for a slot; beyond them a request is answered 503 at once.
+    admission_queue: int = 8
+    # From admission (the queue included) to the answer; MongoDB operations included.
+    request_deadline_ms: int = 5000
+    # A request's headers, then its body, must have arrived within these.
+    header_timeout_ms: int = 10_000
+    body_timeout_ms: int = 20_000
+    # A connection whose request was shed is not read again for this long: a client
+    # retrying at once in a loop would otherwise take the admitted requests' CPU.
+    shed_pause_ms: int = 500
+    # Open connections (HTTP and WebSocket) per process; beyond, new ones are refused.
+    max_connections: int = 1000
+    # Seconds an idle keep-alive connection stays open.
+    keep_alive_timeout: int = 5
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -92,6 +110,24 @@ class Settings:
             apq_safelist=safelist[0],
             apq_manifest=safelist[1],
             web_dist=_read(env, "WEB_DIST", _web_dist, defaults.web_dist),
+            max_concurrent_requests=_read(
+                env, "MAX_CONCURRENT_REQUESTS", _positive_int, defaults.max_concurrent_requests
+            ),
+            admission_queue=_read(
+                env, "ADMISSION_QUEUE", _non_negative_int, defaults.admission_queue
+            ),
+            request_deadline_ms=_read(
+                env, "REQUEST_DEADLINE_MS", _positive_int, defaults.request_deadline_ms
+            ),
+            header_timeout_ms=_read(
+                env, "HEADER_TIMEOUT_MS", _positive_int, defaults.header_timeout_ms
+            ),
+            body_timeout_ms=_read(env, "BODY_TIMEOUT_MS", _positive_int, defaults.body_timeout_ms),
+            shed_pause_ms=_read(env, "SHED_PAUSE_MS", _non_negative_int, defaults.shed_pause_ms),
+            max_connections=_read(env, "MAX_CONNECTIONS", _positive_int, defaults.max_connections),
+            keep_alive_timeout=_read(
+                env, "KEEP_ALIVE_TIMEOUT", _positive_int, defaults.keep_alive_timeout
+            ),
         )._checked()
 
     def _checked(self) -> Settings:

@@ -5,9 +5,12 @@ middleware."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from pymongo import AsyncMongoClient
@@ -19,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from api.http.admission import AdmissionMiddleware, Gate
+from api.http.connections import guarded_protocol
 from api.http.cors import cors_middleware
 from api.http.manifest import load_manifest
 from api.http.metrics import Metrics
@@ -122,14 +127,38 @@ def create_app(
     ]
     if settings.web_dist is not None:
         routes.append(Mount("/", WebApp(settings.web_dist)))
-    return Starlette(
+    gate = Gate(settings.max_concurrent_requests, settings.admission_queue)
+    app = Starlette(
         routes=routes,
         middleware=[
             # Outermost first: every response, CORS preflights included, gets an id.
             Middleware(RequestIdMiddleware),
             cors_middleware(settings.cors_origins),
+            # Inside CORS, so that a browser can read a 503 too.
+            Middleware(
+                AdmissionMiddleware,
+                gate=gate,
+                deadline_ms=settings.request_deadline_ms,
+                max_body_bytes=settings.max_body_bytes,
+                metrics=metrics.load,
+            ),
         ],
         lifespan=lifespan,
+    )
+    app.state.metrics = metrics  # for server_config
+    app.state.gate = gate
+    return app
+
+
+def server_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the app: the connection limits and timeouts of
+    api.http.connections. ``options`` are passed on (host, port, log_level...)."""
+    metrics: Metrics = app.state.metrics
+    return uvicorn.Config(
+        app,
+        http=guarded_protocol(settings, metrics.load, app.state.gate),
+        timeout_keep_alive=settings.keep_alive_timeout,
+        **options,
     )
 
 
@@ -138,10 +167,17 @@ def serve(settings: Settings) -> None:
 
     access_log=False: the app logs one structured line per request (api.http.request_log),
     so uvicorn's own access line would only repeat it, at a cost on every request."""
-    uvicorn.run(
+    config = server_config(
         create_app(settings),
+        settings,
         host=settings.host,
         port=settings.port,
         log_level="info",
         access_log=False,
     )
+    server = uvicorn.Server(config)
+    # As uvicorn.run: Ctrl-C is a normal stop; a server that never started is not.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit("error: the API server did not start; see the log above.")
