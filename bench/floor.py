@@ -31,8 +31,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from api.cursors import decode_cursor, encode_cursor
-from api.ids import from_global_id, to_global_id
+from api.schema.ids import from_global_id, to_global_id
+from api.store.cursors import decode_cursor, encode_cursor
 from storage.contract import (
     ARTICLES,
     PROVIDER_TOPICS,

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from pymongo import MongoClient
 
-from api.ids import to_global_id
+from api.schema.ids import to_global_id
 from storage.contract import ARTICLES, PROVIDERS, TOPICS
 
 # The fields of an article in a list (home page, topic page, provider page, deep page).

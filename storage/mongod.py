@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,11 +82,14 @@ class Mongod:
         port: int | None = None,
         binary: str | None = None,
         replica_set: str = REPLICA_SET,
+        parameters: Mapping[str, str] | None = None,
     ) -> None:
         self.dbpath = Path(dbpath)
         self.port = port or free_port()
         self.binary = binary or find_mongod()
         self.replica_set = replica_set
+        # More --setParameter name=value (the tests' enableTestCommands=1, for failpoints).
+        self.parameters = dict(parameters or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -123,6 +126,8 @@ class Mongod:
             "--wiredTigerCacheSizeGB", "0.5",
             "--setParameter", "diagnosticDataCollectionEnabled=false",
         ]  # fmt: skip
+        for name, value in self.parameters.items():
+            command += ["--setParameter", f"{name}={value}"]
         # Own process group: a Ctrl-C on the terminal reaches us, not mongod,
         # so we can shut it down cleanly in order.
         self.process = subprocess.Popen(

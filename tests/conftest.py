@@ -24,7 +24,7 @@ from pymongo.monitoring import (
     CommandSucceededEvent,
 )
 
-from api.app import create_app
+from api.http.app import create_app, server_config
 from api.settings import Settings
 from loaders.load import Report, load_paths
 from storage.mongod import Mongod, free_port
@@ -107,8 +107,10 @@ class ServedAPI:
         self.counter = counter
         self.settings = settings
         port = free_port()
-        config = uvicorn.Config(
+        # The production server configuration: its protocol, limits and timeouts.
+        config = server_config(
             create_app(settings, event_listeners=[counter]),
+            settings,
             host="127.0.0.1",
             port=port,
             log_level="warning",
@@ -122,6 +124,7 @@ class ServedAPI:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the API server did not start")
             time.sleep(0.01)
+        self.port = port
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
 
     def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from graphql import build_schema, get_operation_ast, parse
 from graphql.execution.values import get_variable_values
 
-from api.limits import DEFAULT_LIST_BOUND, LIST_BOUNDS, Shape, measure
+from api.limits.measure import DEFAULT_LIST_BOUND, LIST_BOUNDS, Shape, measure
 
 SCHEMA = build_schema(
     """

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 
-from api.schema import schema
+from api.schema.root import schema
 from tests.conftest import ServedAPI
 
 FUZZ = settings(

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from api import store
-from api.cors import DEV_ORIGINS
 from api.devserver import dev_settings
-from tests.conftest import ServedAPI
+from api.http.cors import DEV_ORIGINS
+from api.store import reads
+from tests.conftest import SEEDS, ServedAPI
 from tests.test_api import HOME
 
 COUNT = "{ articles { totalCount } }"
@@ -55,7 +55,8 @@ def test_errors_and_posts_are_not_stored(seeded_api: ServedAPI) -> None:
     assert "etag" not in post.headers
 
 
-def test_max_age_is_configurable(serve_api: Any) -> None:
+def test_max_age_is_configurable(serve_api: Any, load: Any) -> None:
+    assert load(SEEDS).errors == []
     api = serve_api(cache_max_age=5)
     assert get(api, COUNT).headers["cache-control"] == "public, max-age=5"
 
@@ -139,7 +140,7 @@ def test_an_unexpected_exception_is_masked_with_the_id_in_the_log(
     async def broken(*args: Any, **kwargs: Any) -> int:
         raise RuntimeError("secret connection detail")
 
-    monkeypatch.setattr(store, "count_articles", broken)
+    monkeypatch.setattr(reads, "count_articles", broken)
     caplog.set_level(logging.INFO)
     response = seeded_api.client.post("/graphql", json={"query": "query Broken " + COUNT})
     request_id = response.headers["x-request-id"]

@@ -3,6 +3,7 @@ the API cannot use is refused with the variable's name."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -119,6 +120,9 @@ def test_python_m_api_help_lists_the_variables_and_does_not_start() -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("usage: python -m api")
     readme = (ROOT / "README.md").read_text()
+    source = (ROOT / "api" / "settings.py").read_text()
+    read = set(re.findall(r'env,\s*"([A-Z_]+)"', source))
+    assert read <= {name for name, _, _ in VARIABLES}, "a variable missing from --help"
     for name, _, _ in VARIABLES:
         assert f"  {name} " in run.stdout
         assert f"| `{name}` |" in readme  # documented in the Configuration table

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.export_schema import SCHEMA_FILE, sdl
-from api.ids import to_global_id
+from api.schema.export import SCHEMA_FILE, sdl
+from api.schema.ids import to_global_id
 from tests.conftest import ServedAPI
 from tests.query_corpus import Recorder, corpus_api, stored
 

@@ -8,7 +8,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from api.ids import to_global_id
+from api.schema.ids import to_global_id
 from storage.keys import topic_key
 from tests.articles import article, write_article
 from tests.conftest import ServedAPI

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from api.ids import from_global_id
+from api.schema.ids import from_global_id
 from tests.articles import write_article
 from tests.conftest import ServedAPI
 from tests.query_corpus import corpus_api, corpus_doc, walk, write_corpus

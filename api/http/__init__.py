@@ -1,0 +1,1 @@
+"""The HTTP side: the Starlette app, the GraphQL endpoint and the production edge around it."""

@@ -1,0 +1,183 @@
+"""The Starlette application: GraphQL at /graphql, /healthz, /readyz and /metrics,
+and the built web app at / when WEB_DIST is set, behind the request-id and CORS
+middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+from pymongo.monitoring import CommandListener
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from api.http.admission import AdmissionMiddleware, Gate
+from api.http.connections import guarded_protocol
+from api.http.cors import cors_middleware
+from api.http.manifest import load_manifest
+from api.http.metrics import Metrics
+from api.http.persisted import PersistedQueries
+from api.http.request_ids import RequestIdMiddleware
+from api.http.view import NewsGraphQL
+from api.http.web import WebApp
+from api.schema.root import schema as default_schema
+from api.settings import Settings
+from api.store import reads
+from api.store.readiness import Readiness
+
+log = logging.getLogger("newsgraph.api")
+
+
+class _DropStrawberryErrorLog(logging.Filter):
+    """Strawberry logs every GraphQL error with its traceback, without a request
+    id. The view logs the unexpected ones itself, with the id; the expected ones
+    (bad input, validation, limits) are the client's business, not the operator's."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+_DROP_STRAWBERRY_ERRORS = _DropStrawberryErrorLog()
+
+
+async def healthz(request: Request) -> Response:
+    """The process is up: says nothing about MongoDB, so an orchestrator does not
+    restart a healthy process because the database is away."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready to serve: MongoDB answers and the loader has prepared the database.
+    503 with the reason otherwise."""
+    settings: Settings = request.app.state.settings
+    client: AsyncMongoClient[reads.Document] = request.app.state.mongo
+    readiness: Readiness = request.app.state.readiness
+    db = client[settings.database]
+    try:
+        async with asyncio.timeout(settings.mongo_timeout_ms / 1000):
+            await reads.ping(db)
+            not_loaded = await readiness.not_loaded_reason(db)
+    except (PyMongoError, TimeoutError) as exc:
+        log.warning("readyz: MongoDB not reachable: %s", exc)
+        return JSONResponse(
+            {"status": "unavailable", "reason": "MongoDB is not reachable"}, status_code=503
+        )
+    if not_loaded is not None:
+        log.warning("readyz: %s", not_loaded)
+        return JSONResponse({"status": "not_loaded", "reason": not_loaded}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(
+    settings: Settings | None = None,
+    event_listeners: Sequence[CommandListener] = (),
+) -> Starlette:
+    settings = settings or Settings.from_env()
+    metrics = Metrics()
+    logging.getLogger("strawberry.execution").addFilter(_DROP_STRAWBERRY_ERRORS)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # One client per process: it pools connections and is safe to share.
+        client: AsyncMongoClient[reads.Document] = AsyncMongoClient(
+            settings.mongodb_uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+            connectTimeoutMS=settings.mongo_timeout_ms,
+            # Check the server every second (the default is 10 s): a hung server is
+            # then noticed, and the requests waiting on it failed, in about 5 s
+            # instead of 15, and a server that comes back is used sooner.
+            heartbeatFrequencyMS=1000,
+            readPreference=settings.mongo_read_preference,
+            maxStalenessSeconds=settings.mongo_max_staleness_s or -1,
+            appname="newsgraph-api",
+            event_listeners=[*event_listeners, metrics.listener()],
+        )
+        app.state.mongo = client
+        app.state.settings = settings
+        app.state.readiness = Readiness()
+        try:
+            yield
+        finally:
+            await client.close()
+
+    persisted = PersistedQueries(
+        max_queries=settings.apq_max_queries,
+        safelist=settings.apq_safelist,
+        max_query_bytes=settings.max_query_bytes,
+        manifest=load_manifest(settings.apq_manifest) if settings.apq_manifest else None,
+    )
+    graphql = NewsGraphQL(default_schema, settings, persisted, metrics)
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics.endpoint),
+    ]
+    if settings.web_dist is not None:
+        routes.append(Mount("/", WebApp(settings.web_dist)))
+    gate = Gate(settings.max_concurrent_requests, settings.admission_queue)
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            # Outermost first: every response, CORS preflights included, gets an id.
+            Middleware(RequestIdMiddleware),
+            cors_middleware(settings.cors_origins),
+            # Inside CORS, so that a browser can read a 503 too.
+            Middleware(
+                AdmissionMiddleware,
+                gate=gate,
+                deadline_ms=settings.request_deadline_ms,
+                max_body_bytes=settings.max_body_bytes,
+                metrics=metrics.load,
+            ),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics  # for server_config
+    app.state.gate = gate
+    return app
+
+
+def server_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the app: the connection limits and timeouts of
+    api.http.connections. ``options`` are passed on (host, port, log_level...)."""
+    metrics: Metrics = app.state.metrics
+    return uvicorn.Config(
+        app,
+        http=guarded_protocol(settings, metrics.load, app.state.gate),
+        timeout_keep_alive=settings.keep_alive_timeout,
+        **options,
+    )
+
+
+def serve(settings: Settings) -> None:
+    """Run the app with uvicorn on settings.host:port until stopped.
+
+    access_log=False: the app logs one structured line per request (api.http.request_log),
+    so uvicorn's own access line would only repeat it, at a cost on every request."""
+    config = server_config(
+        create_app(settings),
+        settings,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    # As uvicorn.run: Ctrl-C is a normal stop; a server that never started is not.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit("error: the API server did not start; see the log above.")

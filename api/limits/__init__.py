@@ -1,0 +1,1 @@
+"""Resource limits on a GraphQL document, measured before anything runs."""

@@ -1,0 +1,1 @@
+"""The Strawberry schema: types, inputs, the root Query and what resolvers reach."""

@@ -1,0 +1,1 @@
+"""MongoDB reads: queries, filters, keyset cursors and page windows."""
