@@ -1,14 +1,22 @@
-# The API image. MongoDB runs in its own container (see docker-compose.yml).
-FROM python:3.11-slim
+# The API image (also runs the loader). MongoDB runs in its own container (see
+# docker-compose.yml). The base image is pinned to an exact Python release.
+FROM python:3.11.14-slim-bookworm
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 
+# Dependencies first, from the hashed lock: this layer is rebuilt only when the lock
+# changes, not on every code change.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
+
+# Then the code, installed without touching the dependencies.
 COPY pyproject.toml README.md ./
 COPY api ./api
 COPY loaders ./loaders
 COPY storage ./storage
-RUN pip install .
+RUN pip install --no-deps .
 
 COPY seeds ./seeds
 
