@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from storage.contract import database_name
@@ -48,6 +49,11 @@ class Settings:
     apq_max_queries: int = 10_000
     apq_safelist: bool = False
 
+    # The search index: where it lives (None: a temporary directory of the process's
+    # own, rebuilt at every start) and the memory its writer may use.
+    search_index_dir: Path | None = None
+    search_writer_heap_mb: int = 64
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -70,6 +76,10 @@ class Settings:
             cors_origins=_read(env, "CORS_ORIGINS", parse_origins, defaults.cors_origins),
             apq_max_queries=_read(env, "APQ_MAX_QUERIES", _positive_int, defaults.apq_max_queries),
             apq_safelist=_read(env, "APQ_SAFELIST", _boolean, defaults.apq_safelist),
+            search_index_dir=_read(env, "SEARCH_INDEX_DIR", Path, defaults.search_index_dir),
+            search_writer_heap_mb=_read(
+                env, "SEARCH_WRITER_HEAP_MB", _writer_heap, defaults.search_writer_heap_mb
+            ),
         )
 
 
@@ -99,6 +109,13 @@ def _non_negative_int(value: str) -> int:
     number = int(value)
     if number < 0:
         raise ValueError("expected a whole number, 0 or more")
+    return number
+
+
+def _writer_heap(value: str) -> int:
+    number = int(value)
+    if number < 15:
+        raise ValueError("expected a whole number of MiB, at least 15 (tantivy's minimum)")
     return number
 
 

@@ -24,6 +24,7 @@ from api.http.persisted import PersistedQueries
 from api.http.request_ids import RequestIdMiddleware
 from api.http.view import NewsGraphQL
 from api.schema.root import schema as default_schema
+from api.search.service import SearchService
 from api.settings import Settings
 from api.store import reads
 
@@ -49,9 +50,11 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready to serve: MongoDB answers. 503 when it does not."""
+    """Ready to serve: MongoDB answers and the search index is built and current.
+    503 when either is not; the body says which, and how far search has got."""
     settings: Settings = request.app.state.settings
     client: AsyncMongoClient[reads.Document] = request.app.state.mongo
+    search: SearchService = request.app.state.search
     try:
         async with asyncio.timeout(settings.mongo_timeout_ms / 1000):
             await reads.ping(client[settings.database])
@@ -60,7 +63,17 @@ async def readyz(request: Request) -> Response:
         return JSONResponse(
             {"status": "unavailable", "reason": "MongoDB is not reachable"}, status_code=503
         )
-    return JSONResponse({"status": "ready"})
+    report = search.report()
+    if not search.ready:
+        reason = (
+            "the search index is being built"
+            if report["state"] == "building"
+            else f"the search index is {report['behindSeconds']} s behind MongoDB"
+        )
+        return JSONResponse(
+            {"status": "unavailable", "reason": reason, "search": report}, status_code=503
+        )
+    return JSONResponse({"status": "ready", "search": report})
 
 
 def create_app(
@@ -86,11 +99,22 @@ def create_app(
             appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
+        search = SearchService(
+            client[settings.database],
+            settings.search_index_dir,
+            settings.search_writer_heap_mb * 1024 * 1024,
+        )
+        search.start()
+        collector = search.collector()
+        metrics.registry.register(collector)
         app.state.mongo = client
         app.state.settings = settings
+        app.state.search = search
         try:
             yield
         finally:
+            metrics.registry.unregister(collector)
+            await search.stop()
             await client.close()
 
     persisted = PersistedQueries(
