@@ -143,8 +143,10 @@ class SearchIndex:
         return sum(entry.stat().st_size for entry in self.path.iterdir() if entry.is_file())
 
     def close(self) -> None:
+        """Drops what was not committed and releases the directory's lock (once
+        background merges end); searches on the snapshots still work."""
         self.writer.rollback()
-        self.snapshots.clear()
+        self.writer.wait_merging_threads()
 
 
 def private_directory() -> Path:
