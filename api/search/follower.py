@@ -129,9 +129,9 @@ class Follower:
         async for article in self.articles.find({}, PROJECTION, batch_size=BUILD_BATCH):
             batch.append(article)
             if len(batch) >= BUILD_BATCH:
-                progress.indexed += await asyncio.to_thread(self.index.apply, batch, ())
+                progress.indexed += await asyncio.to_thread(self.index.add, batch)
                 batch = []
-        progress.indexed += await asyncio.to_thread(self.index.apply, batch, ())
+        progress.indexed += await asyncio.to_thread(self.index.add, batch)
         await asyncio.to_thread(self.index.commit, dict(token))
         self.index.refresh()
         progress.built = True

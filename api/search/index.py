@@ -90,6 +90,14 @@ class SearchIndex:
             count += 1
         return count
 
+    def add(self, articles: Iterable[dict[str, Any]]) -> int:
+        """Adds each article to an index being built (nothing to replace)."""
+        count = 0
+        for article in articles:
+            self.writer.add_document(f.to_document(article))
+            count += 1
+        return count
+
     def clear(self) -> None:
         self.writer.delete_all_documents()
 
