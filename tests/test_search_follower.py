@@ -133,7 +133,10 @@ def test_an_expired_token_rebuilds(
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, tz_aware=True)
         directory = tmp_path / "index"
         index = SearchIndex(directory, db_name, 20 * 2**20)
-        index.save_token({"_data": "8200000001000000012B0229296E04"})  # any stored token
+        # Built from this very collection, up to a token MongoDB will refuse.
+        info = await (await client[db_name].list_collections(filter={"name": "articles"})).next()
+        index.source = str(info["info"]["uuid"])
+        index.save_token({"_data": "8200000001000000012B0229296E04"})
         articles = _HistoryLostOnce(client[db_name]["articles"])
         follower = Follower(index, articles)  # type: ignore[arg-type]
         follower.start()

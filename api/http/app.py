@@ -65,11 +65,13 @@ async def readyz(request: Request) -> Response:
         )
     report = search.report()
     if not search.ready:
-        reason = (
-            "the search index is being built"
-            if report["state"] == "building"
-            else f"the search index is {report['behindSeconds']} s behind MongoDB"
-        )
+        behind = report["behindSeconds"]
+        if report["state"] == "building":
+            reason = "the search index is being built"
+        elif behind is None:
+            reason = "the search index is catching up with MongoDB"
+        else:
+            reason = f"the search index is {behind} s behind MongoDB"
         return JSONResponse(
             {"status": "unavailable", "reason": reason, "search": report}, status_code=503
         )

@@ -47,20 +47,24 @@ class Progress:
     built: bool = False  # the index holds a whole build (now or before a restart)
     indexed: int = 0  # articles written by the current build
     to_index: int = 0  # articles in MongoDB when the build started
-    behind_seconds: float = 0.0
+    # None until the change stream has been read once since the start (a restarted
+    # process does not know how far behind its stored token is until then).
+    behind_seconds: float | None = None
     last_error: str | None = None
     rebuilds: int = 0
     changes: int = 0
 
     @property
     def ready(self) -> bool:
-        return self.built and self.behind_seconds <= READY_LAG_SECONDS
+        behind = self.behind_seconds
+        return self.built and behind is not None and behind <= READY_LAG_SECONDS
 
     def report(self) -> dict[str, Any]:
         body: dict[str, Any] = {"state": self.state, "ready": self.ready}
         if self.state == "building":
             body["indexed"], body["toIndex"] = self.indexed, self.to_index
-        body["behindSeconds"] = round(self.behind_seconds, 3)
+        behind = self.behind_seconds
+        body["behindSeconds"] = None if behind is None else round(behind, 3)
         if self.last_error:
             body["lastError"] = self.last_error
         return body
@@ -95,7 +99,11 @@ class Follower:
         failures = 0
         while True:
             try:
+                source = await self._source()
+                if self.index.token is not None and source != self.index.source:
+                    raise HistoryLost("the index was built from another articles collection")
                 if self.index.token is None:
+                    self.index.source = source
                     await self.build()
                 await self.follow()
             except HistoryLost as exc:
@@ -111,6 +119,14 @@ class Follower:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
+
+    async def _source(self) -> str | None:
+        """The articles collection's UUID (None until the loader first creates it)."""
+        database = self.articles.database
+        async for info in await database.list_collections(filter={"name": self.articles.name}):
+            uuid = info.get("info", {}).get("uuid")
+            return str(uuid) if uuid is not None else None
+        return None
 
     async def build(self) -> None:
         """Every article, read after opening a change stream whose first token is
@@ -175,6 +191,8 @@ class Follower:
                 new_token = stream.resume_token
                 changed = upserts or deletes
                 if changed:
+                    if self.index.source is None:  # the loader has just created it
+                        self.index.source = await self._source()
                     await asyncio.to_thread(self._write, list(upserts.values()), deletes, new_token)
                     self.index.refresh()
                     progress.changes += len(upserts) + len(deletes)

@@ -52,6 +52,9 @@ class SearchIndex:
             self._wipe()
             meta = {}
         self.token: dict[str, Any] | None = meta.get("resumeToken")
+        # The articles collection the index was built from (its UUID): another
+        # collection (dropped and made again, another server) means a rebuild.
+        self.source: str | None = meta.get("collection")
         self.index = tantivy.Index(SCHEMA, path=str(self.path), reuse=True)
         self.index.config_reader("manual")
         try:
@@ -109,7 +112,12 @@ class SearchIndex:
 
     def save_token(self, token: dict[str, Any] | None) -> None:
         self.token = token
-        meta = {"schemaVersion": SCHEMA_VERSION, "database": self.database, "resumeToken": token}
+        meta = {
+            "schemaVersion": SCHEMA_VERSION,
+            "database": self.database,
+            "collection": self.source,
+            "resumeToken": token,
+        }
         fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".meta-")
         with os.fdopen(fd, "w") as out:
             json.dump(meta, out)

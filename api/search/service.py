@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -109,8 +110,8 @@ class _SearchMetrics(Collector):
             ),
             (
                 "behind_seconds",
-                "How far the index is behind MongoDB's articles.",
-                progress.behind_seconds,
+                "How far the index is behind MongoDB's articles (NaN: not known yet).",
+                math.nan if progress.behind_seconds is None else progress.behind_seconds,
             ),
             (
                 "changes",
