@@ -101,8 +101,18 @@ def create_app(
             appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
+        # The search follower has a client of its own: its long waits on the change
+        # stream and its full reads never hold a connection a request needs.
+        search_client: AsyncMongoClient[reads.Document] = AsyncMongoClient(
+            settings.mongodb_uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+            connectTimeoutMS=settings.mongo_timeout_ms,
+            heartbeatFrequencyMS=1000,
+            appname="newsgraph-search",
+        )
         search = SearchService(
-            client[settings.database],
+            search_client[settings.database],
             settings.search_index_dir,
             settings.search_writer_heap_mb * 1024 * 1024,
         )
@@ -117,6 +127,7 @@ def create_app(
         finally:
             metrics.registry.unregister(collector)
             await search.stop()
+            await search_client.close()
             await client.close()
 
     persisted = PersistedQueries(
