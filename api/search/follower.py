@@ -176,6 +176,7 @@ class Follower:
                 upserts: dict[str, Document] = {}
                 deletes: set[str] = set()
                 latest: datetime | None = None
+                change: Document | None = None
                 deadline = time.monotonic() + COMMIT_SECONDS
                 while len(upserts) + len(deletes) < COMMIT_CHANGES and time.monotonic() < deadline:
                     try:
@@ -188,7 +189,7 @@ class Follower:
                         break
                     latest = change.get("wallTime") or latest
                     _collect(change, upserts, deletes)
-                new_token = stream.resume_token
+                new_token = _plain(stream.resume_token)
                 changed = upserts or deletes
                 if changed:
                     if self.index.source is None:  # the loader has just created it
@@ -197,18 +198,21 @@ class Follower:
                     self.index.refresh()
                     progress.changes += len(upserts) + len(deletes)
                 elif new_token != self.index.token:
-                    await asyncio.to_thread(self.index.save_token, _plain(new_token))
+                    await asyncio.to_thread(self.index.save_token, new_token)
                 progress.last_error = None
-                if latest is not None and changed and not _idle(change):
+                if latest is not None and changed and change is not None:
+                    # Stopped by the batch's bounds, not by an empty stream: more waits.
                     progress.behind_seconds = _age(latest)
                     progress.state = "catching-up"
                 else:
                     progress.behind_seconds = 0.0
                     progress.state = "current"
 
-    def _write(self, upserts: list[Document], deletes: set[str], token: Any) -> None:
+    def _write(
+        self, upserts: list[Document], deletes: set[str], token: dict[str, Any] | None
+    ) -> None:
         self.index.apply(upserts, deletes)
-        self.index.commit(_plain(token))
+        self.index.commit(token)
 
 
 def _collect(change: Document, upserts: dict[str, Document], deletes: set[str]) -> None:
@@ -229,10 +233,6 @@ def _collect(change: Document, upserts: dict[str, Document], deletes: set[str]) 
         deletes.add(key)
     elif operation in ("drop", "rename", "dropDatabase", "invalidate"):
         raise HistoryLost(f"the articles collection was {operation}")
-
-
-def _idle(change: Document | None) -> bool:
-    return change is None
 
 
 def _age(moment: datetime) -> float:
