@@ -12,7 +12,7 @@ from api.schema.context import Info
 from api.schema.prefetch import prefetch
 from api.schema.projection import article_projection
 from api.schema.types import Article, PageInfo, Paging
-from api.search.searcher import NEWEST, RELEVANCE, SearchPage
+from api.search.searcher import NEWEST, RELEVANCE, Hit, SearchPage
 from api.search.service import SearchService
 from api.store import reads
 from api.store.filters import ArticleConditions
@@ -39,10 +39,14 @@ class SearchHighlights:
 
 @strawberry.type
 class ArticleSearchEdge:
-    cursor: str
     score: float = strawberry.field(description="Relevance (BM25): higher is more relevant.")
     node: Article
+    hit: strawberry.Private[Hit]
     page: strawberry.Private[SearchPage]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.hit.cursor  # encoded only when a client asks for it
 
     @strawberry.field(description="The title and excerpt with the matched words marked.")
     def highlights(self) -> SearchHighlights:
@@ -93,7 +97,7 @@ async def search_connection(
     known = await prefetch(info, [docs[hit.key] for hit in hits])
     edges = [
         ArticleSearchEdge(
-            cursor=hit.cursor,
+            hit=hit,
             score=hit.score,
             node=Article.from_doc(docs[hit.key], known),
             page=page,
@@ -103,7 +107,7 @@ async def search_connection(
     page_info = PageInfo(
         has_next_page=page.has_next,
         has_previous_page=page.has_previous,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
+        start_cursor=hits[0].cursor if hits else None,
+        end_cursor=hits[-1].cursor if hits else None,
     )
     return ArticleSearchConnection(edges=edges, page_info=page_info, count=page.count)

@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import tantivy
 from tantivy import FieldType, Order, Query
 
@@ -40,7 +41,11 @@ MAX_HIGHLIGHT_CHARS = 100_000
 class Hit:
     key: str
     score: float
-    cursor: str
+    position: tuple[Any, ...]  # what the hit's cursor holds, encoded only when asked
+
+    @property
+    def cursor(self) -> str:
+        return _encode(*self.position)
 
 
 @dataclass
@@ -97,14 +102,14 @@ def query_kind(text: str, where: ArticleConditions, order: str) -> str:
 
 
 def _encode(kind: str, *values: Any) -> str:
-    payload = json.dumps([kind, *values], separators=(",", ":")).encode()
+    payload = orjson.dumps([kind, *values])
     return base64.urlsafe_b64encode(payload).decode("ascii").rstrip("=")
 
 
 def _decode(cursor: str, kind: str, types: tuple[type, ...]) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        found, *values = json.loads(base64.urlsafe_b64decode(padded))
+        found, *values = orjson.loads(base64.urlsafe_b64decode(padded))
     except (binascii.Error, ValueError, TypeError):
         raise BadCursor(f"{cursor!r} is not a valid cursor") from None
     if found != kind:
@@ -185,8 +190,8 @@ class Search:
         hits = []
         for rank, (score, address) in enumerate(result.hits, start=offset):
             key = _key(searcher, address)
-            cursor = _encode(self.kind, INSTANCE, snapshot.generation, rank, score, key)
-            hits.append(Hit(key, float(score), cursor))
+            position = (self.kind, INSTANCE, snapshot.generation, rank, score, key)
+            hits.append(Hit(key, float(score), position))
         return hits
 
     def _find(self, snapshot: Snapshot, position: int, score: float, key: str) -> tuple[int, bool]:
@@ -231,8 +236,7 @@ class Search:
             has_next, has_previous = more, cursor is not None
         scores = self._scores(snapshot, [key for key, _ in keys])
         hits = [
-            Hit(key, scores.get(key, 0.0), _encode(self.kind, int(value[:13]), key))
-            for key, value in keys
+            Hit(key, scores.get(key, 0.0), (self.kind, int(value[:13]), key)) for key, value in keys
         ]
         return self._page(hits, snapshot, has_next=has_next, has_previous=has_previous)
 
