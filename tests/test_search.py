@@ -263,3 +263,30 @@ def test_search_costs_its_page_size(serve_api: Callable[..., ServedAPI], tmp_pat
     assert (
         "errors" not in small or small["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     )
+
+
+def test_a_cursor_from_another_process_continues_after_its_article(
+    corpus: Any, mongo_uri: str
+) -> None:
+    first, _, known = corpus
+    other = ServedAPI(
+        Settings(mongodb_uri=mongo_uri, database=first.settings.database), CommandCounter()
+    )
+    try:
+        wait_searchable(other, len(known))
+        q = "storm rocket"
+        page = first.data(SEARCH, {"q": q, "first": 5})["search"]
+        rest: list[dict[str, Any]] = []
+        cursor = page["pageInfo"]["endCursor"]
+        while True:  # the other process has no snapshot of this cursor: its own ranking
+            more = other.data(SEARCH, {"q": q, "first": 7, "after": cursor})["search"]
+            rest += more["edges"]
+            if not more["pageInfo"]["hasNextPage"]:
+                break
+            cursor = more["pageInfo"]["endCursor"]
+        ranking = [e["node"]["id"] for e in search(other, q)["edges"]]
+        last = page["edges"][-1]["node"]["id"]
+        assert [e["node"]["id"] for e in rest] == ranking[ranking.index(last) + 1 :]
+        assert not {e["node"]["id"] for e in page["edges"]} & {e["node"]["id"] for e in rest}
+    finally:
+        other.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -64,6 +65,9 @@ class SearchIndex:
                 f"the search index in {self.path} is in use by another process ({exc}): "
                 "give each API process its own SEARCH_INDEX_DIR"
             ) from exc
+        # Names this index's snapshots inside relevance cursors: a cursor made by
+        # another process (or another index) is never read against these.
+        self.instance = secrets.token_hex(4)
         self.generation = 0
         self.snapshots: dict[int, Snapshot] = {}
         self.refresh()

@@ -8,7 +8,6 @@ import binascii
 import hashlib
 import html
 import json
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +25,6 @@ from api.store.pagination import Window
 
 RELEVANCE = "relevance"
 NEWEST = "newest"
-# Relevance cursors name the process whose snapshots they point into.
-INSTANCE = secrets.token_hex(4)
 # A relevance cursor whose snapshot is gone is found again among this many results
 # past its position in the current index (BM25 scores move a little as articles
 # arrive, so its position does too).
@@ -160,7 +157,7 @@ class Search:
             instance, generation, position, score, key = _decode(
                 cursor, self.kind, (str, int, int, float, str)
             )
-            pinned = self.index.snapshot(generation) if instance == INSTANCE else None
+            pinned = self.index.snapshot(generation) if instance == self.index.instance else None
             if pinned is not None:
                 snapshot = pinned
             else:
@@ -190,7 +187,7 @@ class Search:
         hits = []
         for rank, (score, address) in enumerate(result.hits, start=offset):
             key = _key(searcher, address)
-            position = (self.kind, INSTANCE, snapshot.generation, rank, score, key)
+            position = (self.kind, self.index.instance, snapshot.generation, rank, score, key)
             hits.append(Hit(key, float(score), position))
         return hits
 
