@@ -37,6 +37,9 @@ AWAIT_MS = 200
 READY_LAG_SECONDS = 10.0
 BUILD_BATCH = 2_000
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0)
+# After an error that is not MongoDB's (a bug), retry less eagerly: a build reads
+# every article.
+UNEXPECTED_RETRY_SECONDS = 10.0
 
 
 @dataclass
@@ -112,13 +115,23 @@ class Follower:
                 self.progress.rebuilds += 1
             except PyMongoError as exc:
                 # An election, a restart, a lost connection: resume from the token.
-                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                log.warning("search: change stream interrupted (%s); retrying", exc)
+                await self._pause(failures, exc)
                 failures += 1
-                self.progress.state, self.progress.last_error = "retrying", str(exc)
-                log.warning("search: change stream interrupted (%s); retrying in %ss", exc, delay)
-                await asyncio.sleep(delay)
+                continue
+            except Exception as exc:
+                # A bug must not leave the index silently stale: say so, then retry
+                # from the token (last_error shows it on /readyz).
+                log.exception("search: the follower failed; retrying from its token")
+                await self._pause(failures, exc, at_least=UNEXPECTED_RETRY_SECONDS)
+                failures += 1
                 continue
             failures = 0
+
+    async def _pause(self, failures: int, exc: Exception, at_least: float = 0.0) -> None:
+        self.progress.state, self.progress.last_error = "retrying", str(exc)
+        delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+        await asyncio.sleep(max(delay, at_least))
 
     async def _source(self) -> str | None:
         """The articles collection's UUID (None until the loader first creates it)."""
