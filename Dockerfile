@@ -21,6 +21,9 @@ RUN pip install --no-deps .
 COPY seeds ./seeds
 
 RUN useradd --system --uid 10001 newsgraph
+# The search index's directory (SEARCH_INDEX_DIR in docker-compose.yml): a volume
+# mounted here takes this owner.
+RUN mkdir -p /var/lib/newsgraph/search && chown newsgraph /var/lib/newsgraph/search
 USER newsgraph
 
 ENV HOST=0.0.0.0 PORT=8000

@@ -89,11 +89,18 @@ def serve(settings: Settings) -> None:
     serve_app(settings)
 
 
+SEARCH_DIR = ROOT / ".data" / "search"
+
+
 def dev_settings() -> Settings:
-    """The environment's settings; CORS allows localhost pages unless CORS_ORIGINS says."""
+    """The environment's settings; CORS allows localhost pages unless CORS_ORIGINS says,
+    and the search index is kept in .data/search (so a restart catches up instead of
+    rebuilding) unless SEARCH_INDEX_DIR says."""
     settings = Settings.from_env()
     if not os.environ.get("CORS_ORIGINS"):
         settings = replace(settings, cors_origins=DEV_ORIGINS)
+    if settings.search_index_dir is None:
+        settings = replace(settings, search_index_dir=SEARCH_DIR)
     return settings
 
 

@@ -114,6 +114,11 @@ class Settings:
     # Seconds an idle keep-alive connection stays open.
     keep_alive_timeout: int = 5
 
+    # The search index: where it lives (None: a temporary directory of the process's
+    # own, rebuilt at every start) and the memory its writer may use.
+    search_index_dir: Path | None = None
+    search_writer_heap_mb: int = 64
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -163,6 +168,10 @@ class Settings:
             max_connections=_read(env, "MAX_CONNECTIONS", _positive_int, defaults.max_connections),
             keep_alive_timeout=_read(
                 env, "KEEP_ALIVE_TIMEOUT", _positive_int, defaults.keep_alive_timeout
+            ),
+            search_index_dir=_read(env, "SEARCH_INDEX_DIR", Path, defaults.search_index_dir),
+            search_writer_heap_mb=_read(
+                env, "SEARCH_WRITER_HEAP_MB", _writer_heap, defaults.search_writer_heap_mb
             ),
         )._checked()
 
@@ -300,6 +309,13 @@ def _max_staleness(value: str) -> int:
     if seconds < MIN_MAX_STALENESS_S:
         raise ValueError(f"expected a whole number of seconds, {MIN_MAX_STALENESS_S} or more")
     return seconds
+
+
+def _writer_heap(value: str) -> int:
+    number = int(value)
+    if number < 15:
+        raise ValueError("expected a whole number of MiB, at least 15 (tantivy's minimum)")
+    return number
 
 
 def _boolean(value: str) -> bool:

@@ -9,6 +9,7 @@ from api.schema.ids import to_global_id
 from loaders.urls import article_id, canonical_url
 from tests.articles import article, write_article
 from tests.conftest import ServedAPI
+from tests.search_oracle import wait_searchable
 
 HOME = """{ articles(first: 10) { totalCount nodes { id title publishedDateTime
   provider { name domain articleCount } topics { name articleCount }
@@ -266,7 +267,9 @@ def test_graphiql_is_served_to_a_browser(api: ServedAPI) -> None:
 
 def test_health_and_readiness(seeded_api: ServedAPI, serve_api: Any) -> None:
     assert seeded_api.client.get("/healthz").status_code == 200
-    assert seeded_api.client.get("/readyz").json() == {"status": "ready"}
+    wait_searchable(seeded_api, 2)
+    ready = seeded_api.client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["search"]["ready"] is True
     from storage.mongod import free_port
 
     nowhere = serve_api(mongodb_uri=f"mongodb://127.0.0.1:{free_port()}/", mongo_timeout_ms=300)

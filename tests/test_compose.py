@@ -33,6 +33,10 @@ def test_services_and_wiring() -> None:
         assert service["depends_on"]["mongo"]["condition"] == "service_healthy"
     assert services["loader"]["command"] == ["python", "-m", "loaders", "seeds"]
     assert "mongo-data" in compose()["volumes"]
+    # The API's search index outlives a container, on a volume of its own.
+    api = services["api"]
+    assert f"search-index:{api['environment']['SEARCH_INDEX_DIR']}" in api["volumes"]
+    assert "search-index" in compose()["volumes"]
 
 
 def test_dockerfile_runs_the_api() -> None:

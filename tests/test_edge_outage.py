@@ -57,6 +57,7 @@ def test_mongodb_outage_and_recovery(tmp_path: Path, serve_api: Any) -> None:
             time.sleep(0.2)
         assert response.status_code == 200, response.text
         assert response.json()["data"]["articles"]["totalCount"] == 2
-        assert api.client.get("/readyz").status_code == 200
+        ready = api.client.get("/readyz")
+        assert ready.status_code == 200, ready.text
     finally:
         mongod.stop()

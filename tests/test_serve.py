@@ -37,7 +37,12 @@ def _mongod_pids(data_dir: Path) -> list[int]:
 def test_devserver_serves_the_seeds_and_stops_on_sigint(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-    env.update(PORT=str(port), HOST="127.0.0.1", MONGO_DATA_DIR=str(tmp_path / "mongo"))
+    env.update(
+        PORT=str(port),
+        HOST="127.0.0.1",
+        MONGO_DATA_DIR=str(tmp_path / "mongo"),
+        SEARCH_INDEX_DIR=str(tmp_path / "search"),
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "api.devserver"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
