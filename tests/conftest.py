@@ -140,6 +140,17 @@ class ServedAPI:
         data: dict[str, Any] = body["data"]
         return data
 
+    def ready(self, timeout: float = 10.0) -> dict[str, Any]:
+        """/readyz's body once it says ready (the search index catches up after a
+        load); fails with the last body after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            body: dict[str, Any] = self.client.get("/readyz").json()
+            if body["status"] == "ready" or time.monotonic() > deadline:
+                assert body["status"] == "ready", body
+                return body
+            time.sleep(0.05)
+
     def close(self) -> None:
         self.client.close()
         self.server.should_exit = True

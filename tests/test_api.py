@@ -298,6 +298,7 @@ def test_a_nested_page_costs_a_constant_number_of_round_trips(
             {"title": "r", "webUrl": f"https://www.example.com/news/{n + 1}",
              "provider": {"name": "R", "domain": f"r{n}.example"}}]))  # fmt: skip
     load(tmp_path)
+    wait_searchable(api, 3)
     assert api.client.get("/readyz").status_code == 200  # checked once per process
     small = round_trips(3)
 
