@@ -48,6 +48,12 @@ class Settings:
     apq_max_queries: int = 10_000
     apq_safelist: bool = False
 
+    # How queries run: "compiled" (api.execution: planned reads, direct building) or
+    # "reference" (Strawberry on graphql-core, every field resolved).
+    executor: str = "compiled"
+    # Compiled plans kept, one per (document, operation, @skip/@include values).
+    plan_cache_size: int = 1000
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -70,6 +76,8 @@ class Settings:
             cors_origins=_read(env, "CORS_ORIGINS", parse_origins, defaults.cors_origins),
             apq_max_queries=_read(env, "APQ_MAX_QUERIES", _positive_int, defaults.apq_max_queries),
             apq_safelist=_read(env, "APQ_SAFELIST", _boolean, defaults.apq_safelist),
+            executor=_read(env, "EXECUTOR", _executor, defaults.executor),
+            plan_cache_size=_read(env, "PLAN_CACHE_SIZE", _positive_int, defaults.plan_cache_size),
         )
 
 
@@ -100,6 +108,16 @@ def _non_negative_int(value: str) -> int:
     if number < 0:
         raise ValueError("expected a whole number, 0 or more")
     return number
+
+
+EXECUTORS = ("compiled", "reference")
+
+
+def _executor(value: str) -> str:
+    lowered = value.lower()
+    if lowered not in EXECUTORS:
+        raise ValueError(f"expected one of {', '.join(EXECUTORS)}")
+    return lowered
 
 
 def _boolean(value: str) -> bool:

@@ -19,6 +19,7 @@ def test_defaults_are_the_documented_ones() -> None:
     )
     assert settings.cors_origins == ()
     assert (settings.apq_max_queries, settings.apq_safelist) == (10_000, False)
+    assert (settings.executor, settings.plan_cache_size) == ("compiled", 1000)
 
 
 def test_every_limit_is_read_from_its_variable() -> None:
@@ -35,6 +36,8 @@ def test_every_limit_is_read_from_its_variable() -> None:
             "APQ_MAX_QUERIES": "11",
             "APQ_SAFELIST": "true",
             "MONGO_TIMEOUT_MS": "1500",
+            "EXECUTOR": "Reference",
+            "PLAN_CACHE_SIZE": "12",
         }
     )
     assert (settings.max_depth, settings.max_aliases, settings.max_tokens) == (5, 6, 700)
@@ -47,11 +50,18 @@ def test_every_limit_is_read_from_its_variable() -> None:
     assert settings.cors_origins == ("https://a.example", "http://localhost:*")
     assert (settings.apq_max_queries, settings.apq_safelist) == (11, True)
     assert settings.mongo_timeout_ms == 1500
+    assert (settings.executor, settings.plan_cache_size) == ("reference", 12)
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("MAX_QUERY_DEPTH", "deep"), ("MAX_QUERY_COST", "0"), ("APQ_SAFELIST", "maybe")],
+    [
+        ("MAX_QUERY_DEPTH", "deep"),
+        ("MAX_QUERY_COST", "0"),
+        ("APQ_SAFELIST", "maybe"),
+        ("EXECUTOR", "jit"),
+        ("PLAN_CACHE_SIZE", "0"),
+    ],
 )
 def test_an_unusable_value_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"{name}='{value}' is not valid"):

@@ -71,8 +71,16 @@ def test_reads_fetch_only_the_selected_fields(corpus_api: ServedAPI) -> None:
         "{ articles(first: 3, orderBy: {field: HEAT, direction: ASC}) { edges { node { ...f } } } } "
         "fragment f on Article { leadImage { url } topics { name } }"
     ) == {"_id": 1, "heat": 1, "images": 1, "topicKeys": 1, "topics": 1}
-    wide = projection("{ articles(first: 3) { nodes { id related { title } provider { name } } } }")
-    assert set(wide) == {"_id", "publishedDateTime", "related", "provider"}
+    # Embedded lists are read down to the subfields used; lookups too.
+    wide = projection(
+        "{ articles(first: 3) { nodes { id related { webUrl provider { name } } provider { name } } } }"
+    )
+    assert set(wide) == {"_id", "publishedDateTime", "related.title", "related.webUrl",
+                         "related.provider", "provider"}  # fmt: skip
+    recorder.queries.clear()
+    corpus_api.data("{ articles(first: 3) { nodes { provider { name } } } }")
+    lookups = [q for q in recorder.queries if q.get("find") == "providers"]
+    assert [q["projection"] for q in lookups] == [{"_id": 1, "name": 1}]
 
 
 def test_schema_file_is_up_to_date() -> None:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.execution.cache import PlanCache
 from api.http.cors import cors_middleware
 from api.http.metrics import Metrics
 from api.http.persisted import PersistedQueries
@@ -88,6 +89,7 @@ def create_app(
         )
         app.state.mongo = client
         app.state.settings = settings
+        app.state.plans = PlanCache(settings.plan_cache_size)
         try:
             yield
         finally:

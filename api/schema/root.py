@@ -9,6 +9,7 @@ from typing import TypeVar
 import strawberry
 
 from api.errors import BadUserInput
+from api.execution.hook import CompiledExecution
 from api.limits.guard import schema_extensions
 from api.schema.context import Info
 from api.schema.ids import from_global_id
@@ -168,6 +169,7 @@ class Query:
 schema = strawberry.Schema(
     query=Query,
     types=[Article, Provider, Topic, Category],
-    # Limits, cost, and parse/validation caches: see api.limits.guard.
-    extensions=schema_extensions(),
+    # Limits, cost, and parse/validation caches: see api.limits.guard; then the
+    # compiled execution path (api.execution), unless EXECUTOR=reference.
+    extensions=[*schema_extensions(), CompiledExecution],
 )

@@ -1,0 +1,691 @@
+"""How each field of the schema is built from stored documents: one rule per
+(type, field), mirroring what the Strawberry types and resolvers answer
+(``api.schema``), and the stored fields each one reads (``paths_of``).
+
+A field that needs another read asks the run's current round for it and fills in
+its key when the round has run; every other field is written at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from api.errors import BadUserInput
+from api.execution.plan import FieldPlan, Rule, Unsupported
+from api.execution.rounds import Found, projection
+from api.execution.run import Run, build
+from api.execution.values import (
+    array,
+    boolean,
+    date_time,
+    document,
+    floating,
+    integer,
+    opt_boolean,
+    opt_date_time,
+    opt_float,
+    opt_integer,
+    opt_string,
+    string,
+)
+from api.schema.ids import from_global_id, to_global_id
+from api.schema.inputs import (
+    MOST_ARTICLES,
+    NEWEST_FIRST,
+    ArticleFilter,
+    ArticleOrder,
+    CatalogOrder,
+    conditions,
+)
+from api.store import reads
+from api.store.filters import ArticleConditions
+from api.store.pagination import MAX_PAGE, page_size, window
+from storage.contract import (
+    ARTICLES,
+    CATEGORIES,
+    PROVIDER_TOPICS,
+    PROVIDERS,
+    TOPIC_PAIRS,
+    TOPICS,
+)
+from storage.keys import provider_key, topic_key
+
+Doc = dict[str, Any]
+NODE_COLLECTIONS = {
+    "Article": ARTICLES,
+    "Provider": PROVIDERS,
+    "Topic": TOPICS,
+    "Category": CATEGORIES,
+}
+
+
+def _value(read: Callable[[Any], Any]) -> Rule:
+    def rule(run: Run, source: Any, plan: FieldPlan, out: Doc) -> None:
+        out[plan.key] = read(source)
+
+    return rule
+
+
+def _typename(type_name: str) -> Rule:
+    def rule(run: Run, source: Any, plan: FieldPlan, out: Doc) -> None:
+        out[plan.key] = type_name
+
+    return rule
+
+
+def _fields(plan: FieldPlan, type_name: str | None = None) -> list[FieldPlan]:
+    assert plan.sub is not None
+    return plan.sub.fields(type_name)
+
+
+def _paths(plan: FieldPlan, type_name: str | None = None) -> set[str]:
+    assert plan.sub is not None
+    return plan.sub.paths(type_name)
+
+
+# --- Images, as api.schema.types.Image and lead_image -------------------------------
+
+
+def _images_of(holder: Doc) -> list[Doc]:
+    return [document(image) for image in array(holder.get("images", []))]
+
+
+def _aspect_ratio(image: Doc) -> float | None:
+    width, height = image.get("width"), image.get("height")
+    return opt_float(width / height if width is not None and height else None)
+
+
+def _lead_image(images: list[Doc]) -> Doc | None:
+    sized = [i for i in images if i.get("width") is not None and i.get("height") is not None]
+    if sized:
+        return max(sized, key=lambda i: integer(i["width"]) * integer(i["height"]))
+    return images[0] if images else None
+
+
+def _images(run: Run, holder: Doc, plan: FieldPlan, out: Doc) -> None:
+    fields = _fields(plan)
+    out[plan.key] = [build(run, fields, image) for image in _images_of(holder)]
+
+
+def _lead(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
+    image = _lead_image(_images_of(doc))
+    out[plan.key] = None if image is None else build(run, _fields(plan), image)
+
+
+IMAGE: dict[str, Rule] = {
+    "url": _value(lambda i: string(i["url"])),
+    "width": _value(lambda i: opt_integer(i.get("width"))),
+    "height": _value(lambda i: opt_integer(i.get("height"))),
+    "title": _value(lambda i: opt_string(i.get("title"))),
+    "isCached": _value(lambda i: opt_boolean(i.get("isCached"))),
+    "aspectRatio": _value(_aspect_ratio),
+}
+
+
+# --- Providers and topics, looked up by key ------------------------------------------
+
+
+def _provider(run: Run, embedded: Doc, plan: FieldPlan, out: Doc) -> None:
+    """The provider of an embedded {name, domain}: the stored one, else (a related
+    item's source with no articles) one made of the embedded name."""
+    domain = embedded["domain"]
+    out[plan.key] = None
+
+    def then(found: Found) -> None:
+        stored = found[0]
+        if stored is None:
+            stored = {"_id": domain, "name": embedded.get("name") or domain}
+        out[plan.key] = build(run, _fields(plan), stored)
+
+    run.round.lookup(PROVIDERS, "_id", [domain], _paths(plan), then)
+
+
+def _article_topics(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
+    keys = array(doc.get("topicKeys", []))
+    if not keys:
+        out[plan.key] = []
+        return
+    names = dict(zip(keys, doc.get("topics", []), strict=False))
+    out[plan.key] = None
+
+    def then(found: Found) -> None:
+        fields = _fields(plan)
+        out[plan.key] = [
+            build(run, fields, stored or {"_id": key, "name": names.get(key, key)})
+            for key, stored in zip(keys, found, strict=True)
+        ]
+
+    run.round.lookup(TOPICS, "_id", keys, _paths(plan), then)
+
+
+def _ranked(
+    run: Run, plan: FieldPlan, out: Doc, request: reads.Ranked, collection: str, field: str
+) -> None:
+    """TopicCount or ProviderCount rows: the ranked rows, then the documents they name
+    (a key with no stored document keeps the key as its name)."""
+    out[plan.key] = None
+
+    def rows_read(rows: list[Doc]) -> None:
+        keys = [row[field] for row in rows]
+        if not keys:
+            out[plan.key] = []
+            return
+
+        def then(found: Found) -> None:
+            fields = _fields(plan)
+            out[plan.key] = [
+                build(run, fields, (row, stored or {"_id": key, "name": key}))
+                for key, row, stored in zip(keys, rows, found, strict=True)
+            ]
+
+        target = _count_target(plan)
+        run.round.lookup(collection, "_id", keys, target, then)
+
+    run.round.rank(request, rows_read)
+
+
+def _count_target(plan: FieldPlan) -> set[str]:
+    """The stored fields of the topic or provider inside a TopicCount/ProviderCount."""
+    paths: set[str] = set()
+    for child in _fields(plan):
+        if child.sub is not None:
+            paths |= _paths(child)
+    return paths
+
+
+def _first(plan: FieldPlan, run: Run) -> int:
+    return page_size(plan.args(run.variables)["first"])
+
+
+COUNT_ROW: dict[str, Rule] = {
+    "count": _value(lambda source: integer(source[0]["count"])),
+    "topic": lambda run, source, plan, out: out.__setitem__(
+        plan.key, build(run, _fields(plan), source[1])
+    ),
+    "provider": lambda run, source, plan, out: out.__setitem__(
+        plan.key, build(run, _fields(plan), source[1])
+    ),
+}
+
+
+# --- Connections ---------------------------------------------------------------------
+
+
+@dataclass
+class Connection:
+    page: reads.Page
+    order: reads.Order
+    total: int | None
+
+
+def _node_paths(plan: FieldPlan) -> set[str]:
+    """The stored fields the nodes of a connection read, through edges and nodes."""
+    paths: set[str] = set()
+    for child in _fields(plan):
+        if child.name == "nodes":
+            paths |= _paths(child)
+        elif child.name == "edges":
+            for part in _fields(child):
+                if part.name == "node":
+                    paths |= _paths(part)
+    return paths
+
+
+Read = Callable[[dict[str, int]], Awaitable[reads.Page]]
+
+
+def _connection(
+    run: Run,
+    plan: FieldPlan,
+    out: Doc,
+    order: reads.Order,
+    read: Read,
+    count: Callable[[], Awaitable[int]],
+    *always: str,
+) -> None:
+    """A page (and its count, when selected) read in this round; the connection
+    built when both are there."""
+    shape = projection(_node_paths(plan), "_id", *always)
+    counted = plan.wants("totalCount")
+    out[plan.key] = None
+
+    async def both() -> tuple[reads.Page, int | None]:
+        if not counted:
+            return await read(shape), None
+        page_read, total = await _gather(read(shape), count())
+        return page_read, total
+
+    def then(result: tuple[reads.Page, int | None]) -> None:
+        out[plan.key] = build(run, _fields(plan), Connection(result[0], order, result[1]))
+
+    run.round.call(both(), then)
+
+
+async def _gather(page: Awaitable[reads.Page], count: Awaitable[int]) -> tuple[reads.Page, int]:
+    import asyncio
+
+    page_read, total = await asyncio.gather(page, count)
+    return page_read, total
+
+
+def _cursor(connection: Connection, doc: Doc) -> str:
+    return connection.order.cursor(doc)
+
+
+def _edges(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
+    fields = _fields(plan)
+    out[plan.key] = [build(run, fields, (connection, doc)) for doc in connection.page.docs]
+
+
+def _nodes(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
+    fields = _fields(plan)
+    out[plan.key] = [build(run, fields, doc) for doc in connection.page.docs]
+
+
+def _page_info(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
+    out[plan.key] = build(run, _fields(plan), connection)
+
+
+def _total(connection: Connection) -> int:
+    assert connection.total is not None
+    return integer(connection.total)
+
+
+CONNECTION: dict[str, Rule] = {
+    "edges": _edges,
+    "nodes": _nodes,
+    "pageInfo": _page_info,
+    "totalCount": _value(_total),
+}
+EDGE: dict[str, Rule] = {
+    "cursor": _value(lambda source: _cursor(*source)),
+    "node": lambda run, source, plan, out: out.__setitem__(
+        plan.key, build(run, _fields(plan), source[1])
+    ),
+    "score": _value(lambda source: floating(source[1][reads.SCORE])),
+}
+
+
+def _edge_cursor(connection: Connection, index: int) -> str | None:
+    docs = connection.page.docs
+    return _cursor(connection, docs[index]) if docs else None
+
+
+PAGE_INFO: dict[str, Rule] = {
+    "hasNextPage": _value(lambda c: boolean(c.page.has_next)),
+    "hasPreviousPage": _value(lambda c: boolean(c.page.has_previous)),
+    "startCursor": _value(lambda c: _edge_cursor(c, 0)),
+    "endCursor": _value(lambda c: _edge_cursor(c, -1)),
+}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _article_filter(value: Doc | None) -> ArticleConditions:
+    if value is None:
+        return conditions(None)
+    return conditions(ArticleFilter(**{_snake(key): item for key, item in value.items()}))
+
+
+def _paging(args: Doc) -> tuple[Any, Any, Any, Any]:
+    return args["first"], args["after"], args["last"], args["before"]
+
+
+def _article_connection(run: Run, plan: FieldPlan, out: Doc, where: ArticleConditions) -> None:
+    """Every article connection with a filter and an order (as article_connection)."""
+    args = plan.args(run.variables)
+    order_arg = args.get("orderBy")
+    order_by = ArticleOrder(**order_arg) if order_arg is not None else NEWEST_FIRST
+    hint, exploded = where.index(order_by.field.value)
+    order = order_by.keyset()
+    match = where.match()
+    paging = window(*_paging(args))
+    db = run.db
+
+    def read(shape: dict[str, int]) -> Awaitable[reads.Page]:
+        return reads.fetch_page(db[ARTICLES], match, order, paging, shape, hint, exploded)
+
+    _connection(run, plan, out, order, read, lambda: reads.count_articles(db, where), order.field)
+
+
+def _owned(narrow: Callable[[Doc, ArticleConditions], None]) -> Rule:
+    def rule(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
+        where = _article_filter(plan.args(run.variables)["filter"])
+        narrow(doc, where)
+        _article_connection(run, plan, out, where)
+
+    return rule
+
+
+def _mentioned_in(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
+    collection = run.db[ARTICLES]
+    match = {"related.canonicalUrl": doc["canonicalUrl"]}
+    order = reads.NEWEST_FIRST
+    paging = window(*_paging(plan.args(run.variables)))
+
+    def read(shape: dict[str, int]) -> Awaitable[reads.Page]:
+        return reads.fetch_page(collection, match, order, paging, shape, "mentioned_in")
+
+    def count() -> Awaitable[int]:
+        return reads.count_matching(collection, match, "mentioned_in")
+
+    _connection(run, plan, out, order, read, count, order.field)
+
+
+def _catalog(collection: str) -> Rule:
+    """providers or topics, by article count or by name (as catalog_connection)."""
+
+    def rule(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
+        args = plan.args(run.variables)
+        order_arg = args.get("orderBy")
+        order_by = CatalogOrder(**order_arg) if order_arg is not None else MOST_ARTICLES
+        order, hint = order_by.keyset()
+        paging = window(*_paging(args))
+        db = run.db
+
+        def read(shape: dict[str, int]) -> Awaitable[reads.Page]:
+            return reads.fetch_page(db[collection], {}, order, paging, shape, hint)
+
+        _connection(
+            run, plan, out, order, read, lambda: reads.count_all(db, collection), order.field
+        )
+
+    return rule
+
+
+def _search(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
+    args = plan.args(run.variables)
+    text = args["query"]
+    match = _article_filter(args["filter"]).match()
+    paging = window(*_paging(args))
+    db = run.db
+
+    def read(shape: dict[str, int]) -> Awaitable[reads.Page]:
+        return reads.search_page(db, text, match, paging, shape)
+
+    order = reads.search_order(text)
+    _connection(run, plan, out, order, read, lambda: reads.count_search(db, text, match))
+
+
+# --- Objects by key ------------------------------------------------------------------
+
+
+def _one(run: Run, plan: FieldPlan, out: Doc, type_name: str, key: Any) -> None:
+    out[plan.key] = None
+
+    def then(found: Found) -> None:
+        stored = found[0]
+        if stored is not None:
+            out[plan.key] = build(run, _fields(plan, type_name), stored)
+
+    collection = NODE_COLLECTIONS[type_name]
+    run.round.lookup(collection, "_id", [key], _paths(plan, type_name), then)
+
+
+def _node(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
+    _one(run, plan, out, *from_global_id(plan.args(run.variables)["id"]))
+
+
+def _nodes_by_id(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
+    ids = plan.args(run.variables)["ids"]
+    if len(ids) > MAX_PAGE:
+        raise BadUserInput(f"nodes takes at most {MAX_PAGE} ids", argument="ids")
+    keys = [from_global_id(global_id) for global_id in ids]
+    found: list[Doc | None] = [None] * len(keys)
+    out[plan.key] = found
+
+    for index, (type_name, key) in enumerate(keys):
+
+        def then(docs: Found, index: int = index, type_name: str = type_name) -> None:
+            if docs[0] is not None:
+                found[index] = build(run, _fields(plan, type_name), docs[0])
+
+        collection = NODE_COLLECTIONS[type_name]
+        run.round.lookup(collection, "_id", [key], _paths(plan, type_name), then)
+
+
+def _article(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
+    type_name, key = from_global_id(plan.args(run.variables)["id"])
+    if type_name != "Article":
+        out[plan.key] = None
+        return
+    _one(run, plan, out, type_name, key)
+
+
+def _related_article(run: Run, item: Doc, plan: FieldPlan, out: Doc) -> None:
+    out[plan.key] = None
+
+    def then(found: Found) -> None:
+        if found[0] is not None:
+            out[plan.key] = build(run, _fields(plan), found[0])
+
+    run.round.lookup(ARTICLES, "canonicalUrl", [item["canonicalUrl"]], _paths(plan), then)
+
+
+def _categories(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
+    out[plan.key] = None
+    cursor = run.db[CATEGORIES].find({}, projection(_paths(plan), "_id"))
+    docs = cursor.sort([("articleCount", -1), ("_id", 1)]).hint("count_name").to_list()
+
+    def then(found: list[Doc]) -> None:
+        fields = _fields(plan)
+        out[plan.key] = [build(run, fields, doc) for doc in found]
+
+    run.round.call(docs, then)
+
+
+QUERY: dict[str, Rule] = {
+    "node": _node,
+    "nodes": _nodes_by_id,
+    "article": _article,
+    "articles": lambda run, source, plan, out: _article_connection(
+        run, plan, out, _article_filter(plan.args(run.variables)["filter"])
+    ),
+    "search": _search,
+    "provider": lambda run, source, plan, out: _one(
+        run, plan, out, "Provider", provider_key(plan.args(run.variables)["domain"])
+    ),
+    "providers": _catalog(PROVIDERS),
+    "topic": lambda run, source, plan, out: _one(
+        run, plan, out, "Topic", topic_key(plan.args(run.variables)["name"])
+    ),
+    "topics": _catalog(TOPICS),
+    "categories": _categories,
+}
+
+
+# --- The node types ------------------------------------------------------------------
+
+
+def _related(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
+    fields = _fields(plan)
+    items = [document(item) for item in array(doc.get("related", []))]
+    out[plan.key] = [build(run, fields, item) for item in items]
+
+
+def _related_provider(run: Run, item: Doc, plan: FieldPlan, out: Doc) -> None:
+    embedded = item.get("provider")
+    if embedded:
+        _provider(run, embedded, plan, out)
+    else:
+        out[plan.key] = None
+
+
+def _global_id(type_name: str) -> Rule:
+    return _value(lambda doc: to_global_id(type_name, string(doc["_id"])))
+
+
+def _article_count(doc: Doc) -> int:
+    return integer(doc.get("articleCount", 0))
+
+
+def _category_name(doc: Doc) -> str:
+    return string(doc.get("name") or doc["_id"])
+
+
+ARTICLE: dict[str, Rule] = {
+    "id": _global_id("Article"),
+    "webUrl": _value(lambda d: string(d.get("webUrl", ""))),
+    "originalUrl": _value(lambda d: opt_string(d.get("originalUrl"))),
+    "title": _value(lambda d: string(d.get("title", ""))),
+    "excerpt": _value(lambda d: opt_string(d.get("excerpt"))),
+    "category": _value(lambda d: opt_string(d.get("category"))),
+    "type": _value(lambda d: opt_string(d.get("type"))),
+    "publishedDateTime": _value(lambda d: date_time(d.get("publishedDateTime"))),
+    "quality": _value(lambda d: opt_integer(d.get("quality"))),
+    "heat": _value(lambda d: opt_integer(d.get("heat"))),
+    "published": _value(lambda d: opt_boolean(d.get("published"))),
+    "images": _images,
+    "leadImage": _lead,
+    "related": _related,
+    "provider": lambda run, doc, plan, out: _provider(run, doc["provider"], plan, out),
+    "topics": _article_topics,
+    "mentionedIn": _mentioned_in,
+}
+RELATED_ITEM: dict[str, Rule] = {
+    "title": _value(lambda i: string(i["title"])),
+    "excerpt": _value(lambda i: opt_string(i.get("excerpt"))),
+    "publishedDateTime": _value(lambda i: opt_date_time(i.get("publishedDateTime"))),
+    "webUrl": _value(lambda i: string(i["webUrl"])),
+    "ampWebUrl": _value(lambda i: opt_string(i.get("ampWebUrl"))),
+    "cdnAmpWebUrl": _value(lambda i: opt_string(i.get("cdnAmpWebUrl"))),
+    "type": _value(lambda i: opt_string(i.get("type"))),
+    "quality": _value(lambda i: opt_integer(i.get("quality"))),
+    "images": _images,
+    "provider": _related_provider,
+    "article": _related_article,
+}
+PROVIDER: dict[str, Rule] = {
+    "id": _global_id("Provider"),
+    "name": _value(lambda d: string(d["name"])),
+    "domain": _value(lambda d: string(d["_id"])),
+    "articleCount": _value(_article_count),
+    "articles": _owned(lambda doc, where: where.domains.append([string(doc["_id"])])),
+    "topics": lambda run, doc, plan, out: _ranked(
+        run,
+        plan,
+        out,
+        reads.Ranked(PROVIDER_TOPICS, "provider", "topic", doc["_id"], _first(plan, run)),
+        TOPICS,
+        "topic",
+    ),
+}
+TOPIC: dict[str, Rule] = {
+    "id": _global_id("Topic"),
+    "name": _value(lambda d: string(d["name"])),
+    "articleCount": _value(_article_count),
+    "articles": _owned(lambda doc, where: where.all_topics.append(string(doc["_id"]))),
+    "relatedTopics": lambda run, doc, plan, out: _ranked(
+        run,
+        plan,
+        out,
+        reads.Ranked(TOPIC_PAIRS, "topic", "other", doc["_id"], _first(plan, run)),
+        TOPICS,
+        "other",
+    ),
+    "providers": lambda run, doc, plan, out: _ranked(
+        run,
+        plan,
+        out,
+        reads.Ranked(PROVIDER_TOPICS, "topic", "provider", doc["_id"], _first(plan, run)),
+        PROVIDERS,
+        "provider",
+    ),
+}
+CATEGORY: dict[str, Rule] = {
+    "id": _global_id("Category"),
+    "name": _value(_category_name),
+    "articleCount": _value(_article_count),
+    "articles": _owned(lambda doc, where: where.categories.append(_category_name(doc))),
+}
+
+RULES: dict[str, dict[str, Rule]] = {
+    "Query": QUERY,
+    "Article": ARTICLE,
+    "RelatedItem": RELATED_ITEM,
+    "Image": IMAGE,
+    "Provider": PROVIDER,
+    "Topic": TOPIC,
+    "Category": CATEGORY,
+    "TopicCount": COUNT_ROW,
+    "ProviderCount": COUNT_ROW,
+    "ArticleConnection": CONNECTION,
+    "ProviderConnection": CONNECTION,
+    "TopicConnection": CONNECTION,
+    "ArticleSearchConnection": CONNECTION,
+    "ArticleEdge": EDGE,
+    "ProviderEdge": EDGE,
+    "TopicEdge": EDGE,
+    "ArticleSearchEdge": EDGE,
+    "PageInfo": PAGE_INFO,
+}
+
+
+def rule_for(type_name: str, field_name: str) -> Rule:
+    if field_name == "__typename":
+        return _typename(type_name)
+    rule = RULES.get(type_name, {}).get(field_name)
+    if rule is None:
+        raise Unsupported(f"{type_name}.{field_name}")
+    return rule
+
+
+# --- What each type's selection reads --------------------------------------------------
+
+# Article fields read from the stored field of the same name.
+_ARTICLE_SCALARS = {
+    "webUrl",
+    "originalUrl",
+    "title",
+    "excerpt",
+    "category",
+    "type",
+    "publishedDateTime",
+    "quality",
+    "heat",
+    "published",
+}
+_ARTICLE_READS = {
+    "images": ("images",),
+    "leadImage": ("images",),
+    "provider": ("provider",),
+    "topics": ("topics", "topicKeys"),
+    "mentionedIn": ("canonicalUrl",),
+}
+_RELATED_READS = {
+    "images": "images",
+    "provider": "provider",
+    "article": "canonicalUrl",
+}
+
+
+def paths_of(type_name: str, fields: list[FieldPlan]) -> set[str]:
+    paths: set[str] = set()
+    for field in fields:
+        name = field.name
+        if type_name == "Article":
+            if name in _ARTICLE_SCALARS:
+                paths.add(name)
+            elif name == "related":
+                paths |= {f"related.{part}" for part in _related_paths(field)}
+            else:
+                paths.update(_ARTICLE_READS.get(name, ()))
+        elif name in ("name", "articleCount") and type_name in ("Provider", "Topic", "Category"):
+            paths.add(name)
+        elif name == "articles" and type_name == "Category":
+            paths.add("name")
+    return paths
+
+
+def _related_paths(plan: FieldPlan) -> set[str]:
+    # An empty projection of related would drop it: read one field at least, so
+    # each item is there for its __typename.
+    parts = {"title"}
+    for child in _fields(plan):
+        if child.name != "__typename":
+            parts.add(_RELATED_READS.get(child.name, child.name))
+    return parts
