@@ -90,7 +90,7 @@ class Round:
         self.seen = seen
         self.lookups: dict[tuple[str, str], _Lookup] = {}
         self.ranked: list[tuple[Ranked, Callable[[list[Document]], None]]] = []
-        self.calls: list[tuple[Awaitable[Any], Callable[[Any], None]]] = []
+        self.calls: list[tuple[Callable[[], Awaitable[Any]], Callable[[Any], None]]] = []
 
     def __bool__(self) -> bool:
         return bool(self.lookups or self.ranked or self.calls)
@@ -117,7 +117,9 @@ class Round:
     def rank(self, request: Ranked, then: Callable[[list[Document]], None]) -> None:
         self.ranked.append((request, then))
 
-    def call(self, read: Awaitable[Any], then: Callable[[Any], None]) -> None:
+    def call(self, read: Callable[[], Awaitable[Any]], then: Callable[[Any], None]) -> None:
+        """``read()`` is sent with the round (not before: a field after this one may
+        still fail, and the round never be sent)."""
         self.calls.append((read, then))
 
     async def run(self, db: Database) -> None:
@@ -127,7 +129,7 @@ class Round:
         reads: list[Awaitable[Any]] = [entry.read(db, *where) for where, entry in lookups]
         if self.ranked:
             reads.append(ranked_many(db, [request for request, _ in self.ranked]))
-        reads.extend(read for read, _ in self.calls)
+        reads.extend(read() for read, _ in self.calls)
         results = iter(await asyncio.gather(*reads))
         for where, entry in lookups:
             found = next(results)

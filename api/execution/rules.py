@@ -68,6 +68,15 @@ def _value(read: Callable[[Any], Any]) -> Rule:
     return rule
 
 
+def _stored(name: str, check: Callable[[Any], Any], default: Any = None) -> Rule:
+    """A stored field served as it is, once ``check`` has passed it."""
+
+    def rule(run: Run, source: Doc, plan: FieldPlan, out: Doc) -> None:
+        out[plan.key] = check(source.get(name, default))
+
+    return rule
+
+
 def _typename(type_name: str) -> Rule:
     def rule(run: Run, source: Any, plan: FieldPlan, out: Doc) -> None:
         out[plan.key] = type_name
@@ -116,10 +125,10 @@ def _lead(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
 
 IMAGE: dict[str, Rule] = {
     "url": _value(lambda i: string(i["url"])),
-    "width": _value(lambda i: opt_integer(i.get("width"))),
-    "height": _value(lambda i: opt_integer(i.get("height"))),
-    "title": _value(lambda i: opt_string(i.get("title"))),
-    "isCached": _value(lambda i: opt_boolean(i.get("isCached"))),
+    "width": _stored("width", opt_integer),
+    "height": _stored("height", opt_integer),
+    "title": _stored("title", opt_string),
+    "isCached": _stored("isCached", opt_boolean),
     "aspectRatio": _value(_aspect_ratio),
 }
 
@@ -131,6 +140,10 @@ def _provider(run: Run, embedded: Doc, plan: FieldPlan, out: Doc) -> None:
     """The provider of an embedded {name, domain}: the stored one, else (a related
     item's source with no articles) one made of the embedded name."""
     domain = embedded["domain"]
+    paths = _paths(plan)
+    if not paths:  # only the domain and what follows from it: no need to read
+        out[plan.key] = build(run, _fields(plan), {"_id": domain})
+        return
     out[plan.key] = None
 
     def then(found: Found) -> None:
@@ -139,7 +152,7 @@ def _provider(run: Run, embedded: Doc, plan: FieldPlan, out: Doc) -> None:
             stored = {"_id": domain, "name": embedded.get("name") or domain}
         out[plan.key] = build(run, _fields(plan), stored)
 
-    run.round.lookup(PROVIDERS, "_id", [domain], _paths(plan), then)
+    run.round.lookup(PROVIDERS, "_id", [domain], paths, then)
 
 
 def _article_topics(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
@@ -148,6 +161,11 @@ def _article_topics(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
         out[plan.key] = []
         return
     names = dict(zip(keys, doc.get("topics", []), strict=False))
+    paths = _paths(plan)
+    if not paths:  # only the key and what follows from it
+        fields = _fields(plan)
+        out[plan.key] = [build(run, fields, {"_id": key}) for key in keys]
+        return
     out[plan.key] = None
 
     def then(found: Found) -> None:
@@ -157,7 +175,7 @@ def _article_topics(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
             for key, stored in zip(keys, found, strict=True)
         ]
 
-    run.round.lookup(TOPICS, "_id", keys, _paths(plan), then)
+    run.round.lookup(TOPICS, "_id", keys, paths, then)
 
 
 def _ranked(
@@ -181,7 +199,10 @@ def _ranked(
             ]
 
         target = _count_target(plan)
-        run.round.lookup(collection, "_id", keys, target, then)
+        if target:
+            run.round.lookup(collection, "_id", keys, target, then)
+        else:  # only the keys and what follows from them
+            then([{"_id": key} for key in keys])
 
     run.round.rank(request, rows_read)
 
@@ -260,7 +281,7 @@ def _connection(
     def then(result: tuple[reads.Page, int | None]) -> None:
         out[plan.key] = build(run, _fields(plan), Connection(result[0], order, result[1]))
 
-    run.round.call(both(), then)
+    run.round.call(both, then)
 
 
 async def _gather(page: Awaitable[reads.Page], count: Awaitable[int]) -> tuple[reads.Page, int]:
@@ -468,8 +489,11 @@ def _related_article(run: Run, item: Doc, plan: FieldPlan, out: Doc) -> None:
 
 def _categories(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
     out[plan.key] = None
-    cursor = run.db[CATEGORIES].find({}, projection(_paths(plan), "_id"))
-    docs = cursor.sort([("articleCount", -1), ("_id", 1)]).hint("count_name").to_list()
+    shape = projection(_paths(plan), "_id")
+
+    def docs() -> Awaitable[list[Doc]]:
+        cursor = run.db[CATEGORIES].find({}, shape).sort([("articleCount", -1), ("_id", 1)])
+        return cursor.hint("count_name").to_list()
 
     def then(found: list[Doc]) -> None:
         fields = _fields(plan)
@@ -529,16 +553,16 @@ def _category_name(doc: Doc) -> str:
 
 ARTICLE: dict[str, Rule] = {
     "id": _global_id("Article"),
-    "webUrl": _value(lambda d: string(d.get("webUrl", ""))),
-    "originalUrl": _value(lambda d: opt_string(d.get("originalUrl"))),
-    "title": _value(lambda d: string(d.get("title", ""))),
-    "excerpt": _value(lambda d: opt_string(d.get("excerpt"))),
-    "category": _value(lambda d: opt_string(d.get("category"))),
-    "type": _value(lambda d: opt_string(d.get("type"))),
-    "publishedDateTime": _value(lambda d: date_time(d.get("publishedDateTime"))),
-    "quality": _value(lambda d: opt_integer(d.get("quality"))),
-    "heat": _value(lambda d: opt_integer(d.get("heat"))),
-    "published": _value(lambda d: opt_boolean(d.get("published"))),
+    "webUrl": _stored("webUrl", string, ""),
+    "originalUrl": _stored("originalUrl", opt_string),
+    "title": _stored("title", string, ""),
+    "excerpt": _stored("excerpt", opt_string),
+    "category": _stored("category", opt_string),
+    "type": _stored("type", opt_string),
+    "publishedDateTime": _stored("publishedDateTime", date_time),
+    "quality": _stored("quality", opt_integer),
+    "heat": _stored("heat", opt_integer),
+    "published": _stored("published", opt_boolean),
     "images": _images,
     "leadImage": _lead,
     "related": _related,
@@ -548,13 +572,13 @@ ARTICLE: dict[str, Rule] = {
 }
 RELATED_ITEM: dict[str, Rule] = {
     "title": _value(lambda i: string(i["title"])),
-    "excerpt": _value(lambda i: opt_string(i.get("excerpt"))),
-    "publishedDateTime": _value(lambda i: opt_date_time(i.get("publishedDateTime"))),
+    "excerpt": _stored("excerpt", opt_string),
+    "publishedDateTime": _stored("publishedDateTime", opt_date_time),
     "webUrl": _value(lambda i: string(i["webUrl"])),
-    "ampWebUrl": _value(lambda i: opt_string(i.get("ampWebUrl"))),
-    "cdnAmpWebUrl": _value(lambda i: opt_string(i.get("cdnAmpWebUrl"))),
-    "type": _value(lambda i: opt_string(i.get("type"))),
-    "quality": _value(lambda i: opt_integer(i.get("quality"))),
+    "ampWebUrl": _stored("ampWebUrl", opt_string),
+    "cdnAmpWebUrl": _stored("cdnAmpWebUrl", opt_string),
+    "type": _stored("type", opt_string),
+    "quality": _stored("quality", opt_integer),
     "images": _images,
     "provider": _related_provider,
     "article": _related_article,

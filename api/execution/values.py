@@ -23,7 +23,9 @@ def string(value: Any) -> str:
 
 
 def opt_string(value: Any) -> str | None:
-    return None if value is None else string(value)
+    if value is None or type(value) is str:
+        return value
+    raise Unclean(f"not a string: {value!r}")
 
 
 def integer(value: Any) -> int:
@@ -33,7 +35,9 @@ def integer(value: Any) -> int:
 
 
 def opt_integer(value: Any) -> int | None:
-    return None if value is None else integer(value)
+    if value is None or (type(value) is int and MIN_INT <= value <= MAX_INT):
+        return value
+    raise Unclean(f"not a 32-bit integer: {value!r}")
 
 
 def opt_float(value: Any) -> float | None:
