@@ -10,7 +10,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from api.store.reads import ARTICLE_PROJECTION, Database, Document, Ranked, ranked_many
+from api.execution.pages import PageRead, read_pages
+from api.store.reads import ARTICLE_PROJECTION, Database, Document, Page, Ranked, ranked_many
 from storage.contract import ARTICLES
 
 Found = list[Document | None]
@@ -91,9 +92,10 @@ class Round:
         self.lookups: dict[tuple[str, str], _Lookup] = {}
         self.ranked: list[tuple[Ranked, Callable[[list[Document]], None]]] = []
         self.calls: list[tuple[Callable[[], Awaitable[Any]], Callable[[Any], None]]] = []
+        self.pages: dict[object, list[tuple[PageRead, Callable[[Page], None]]]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.lookups or self.ranked or self.calls)
+        return bool(self.lookups or self.ranked or self.calls or self.pages)
 
     def lookup(
         self,
@@ -122,6 +124,11 @@ class Round:
         still fail, and the round never be sent)."""
         self.calls.append((read, then))
 
+    def page(self, group: object, read: PageRead, then: Callable[[Page], None]) -> None:
+        """Pages asked for under the same ``group`` (one connection field of the
+        plan) are read together."""
+        self.pages.setdefault(group, []).append((read, then))
+
     async def run(self, db: Database) -> None:
         """Send every read, then hand each result to its ``then``: these may fill
         in the response and ask for the next round's reads."""
@@ -130,6 +137,8 @@ class Round:
         if self.ranked:
             reads.append(ranked_many(db, [request for request, _ in self.ranked]))
         reads.extend(read() for read, _ in self.calls)
+        groups = list(self.pages.values())
+        reads.extend(read_pages(db, [read for read, _ in group]) for group in groups)
         results = iter(await asyncio.gather(*reads))
         for where, entry in lookups:
             found = next(results)
@@ -139,5 +148,8 @@ class Round:
         if self.ranked:
             for (_, rank_then), rows in zip(self.ranked, next(results), strict=True):
                 rank_then(rows)
-        for (_, call_then), result in zip(self.calls, results, strict=True):
-            call_then(result)
+        for _, call_then in self.calls:
+            call_then(next(results))
+        for group in groups:
+            for (_, page_then), page in zip(group, next(results), strict=True):
+                page_then(page)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from api.errors import BadUserInput
+from api.execution.pages import PageRead
 from api.execution.plan import FieldPlan, Rule, Unsupported
 from api.execution.rounds import Found, projection
 from api.execution.run import Run, build
@@ -262,33 +263,37 @@ def _connection(
     plan: FieldPlan,
     out: Doc,
     order: reads.Order,
-    read: Read,
+    read: PageRead | Read,
     count: Callable[[], Awaitable[int]],
-    *always: str,
 ) -> None:
-    """A page (and its count, when selected) read in this round; the connection
-    built when both are there."""
-    shape = projection(_node_paths(plan), "_id", *always)
+    """A page (and its count, when selected) read in this round, the page together
+    with the same field's pages under other parents; the connection is built when
+    both are there."""
+    shape = projection(_node_paths(plan), "_id", order.field)
     counted = plan.wants("totalCount")
+    got: dict[str, Any] = {}
     out[plan.key] = None
 
-    async def both() -> tuple[reads.Page, int | None]:
-        if not counted:
-            return await read(shape), None
-        page_read, total = await _gather(read(shape), count())
-        return page_read, total
+    def ready() -> None:
+        if "page" in got and ("total" in got or not counted):
+            connection = Connection(got["page"], order, got.get("total"))
+            out[plan.key] = build(run, _fields(plan), connection)
 
-    def then(result: tuple[reads.Page, int | None]) -> None:
-        out[plan.key] = build(run, _fields(plan), Connection(result[0], order, result[1]))
+    def page_read(page: reads.Page) -> None:
+        got["page"] = page
+        ready()
 
-    run.round.call(both, then)
+    def counted_up(total: int) -> None:
+        got["total"] = total
+        ready()
 
-
-async def _gather(page: Awaitable[reads.Page], count: Awaitable[int]) -> tuple[reads.Page, int]:
-    import asyncio
-
-    page_read, total = await asyncio.gather(page, count)
-    return page_read, total
+    if isinstance(read, PageRead):
+        run.round.page(plan, replace(read, projection=shape), page_read)
+    else:
+        search_shape = {key: value for key, value in shape.items() if key != reads.SCORE}
+        run.round.call(lambda: read(search_shape), page_read)
+    if counted:
+        run.round.call(count, counted_up)
 
 
 def _cursor(connection: Connection, doc: Doc) -> str:
@@ -364,13 +369,9 @@ def _article_connection(run: Run, plan: FieldPlan, out: Doc, where: ArticleCondi
     hint, exploded = where.index(order_by.field.value)
     order = order_by.keyset()
     match = where.match()
-    paging = window(*_paging(args))
     db = run.db
-
-    def read(shape: dict[str, int]) -> Awaitable[reads.Page]:
-        return reads.fetch_page(db[ARTICLES], match, order, paging, shape, hint, exploded)
-
-    _connection(run, plan, out, order, read, lambda: reads.count_articles(db, where), order.field)
+    read = PageRead(ARTICLES, match, order, window(*_paging(args)), {}, hint, exploded)
+    _connection(run, plan, out, order, read, lambda: reads.count_articles(db, where))
 
 
 def _owned(narrow: Callable[[Doc, ArticleConditions], None]) -> Rule:
@@ -387,14 +388,12 @@ def _mentioned_in(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
     match = {"related.canonicalUrl": doc["canonicalUrl"]}
     order = reads.NEWEST_FIRST
     paging = window(*_paging(plan.args(run.variables)))
-
-    def read(shape: dict[str, int]) -> Awaitable[reads.Page]:
-        return reads.fetch_page(collection, match, order, paging, shape, "mentioned_in")
+    read = PageRead(ARTICLES, match, order, paging, {}, "mentioned_in")
 
     def count() -> Awaitable[int]:
         return reads.count_matching(collection, match, "mentioned_in")
 
-    _connection(run, plan, out, order, read, count, order.field)
+    _connection(run, plan, out, order, read, count)
 
 
 def _catalog(collection: str) -> Rule:
@@ -405,15 +404,9 @@ def _catalog(collection: str) -> Rule:
         order_arg = args.get("orderBy")
         order_by = CatalogOrder(**order_arg) if order_arg is not None else MOST_ARTICLES
         order, hint = order_by.keyset()
-        paging = window(*_paging(args))
         db = run.db
-
-        def read(shape: dict[str, int]) -> Awaitable[reads.Page]:
-            return reads.fetch_page(db[collection], {}, order, paging, shape, hint)
-
-        _connection(
-            run, plan, out, order, read, lambda: reads.count_all(db, collection), order.field
-        )
+        read = PageRead(collection, {}, order, window(*_paging(args)), {}, hint)
+        _connection(run, plan, out, order, read, lambda: reads.count_all(db, collection))
 
     return rule
 
