@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -58,10 +59,21 @@ class FieldPlan:
         assert self.definition is not None
         return get_argument_values(self.definition, self.nodes[0], variables)
 
+    @cached_property
+    def children(self) -> list[FieldPlan]:
+        """The fields selected under this one (its type is an object type)."""
+        assert self.sub is not None
+        return self.sub.fields()
+
+    @cached_property
+    def child_paths(self) -> set[str]:
+        """The stored fields the selection under this one reads."""
+        assert self.sub is not None
+        return self.sub.paths()
+
     def wants(self, name: str) -> bool:
         """Whether the (concrete) selection under this field asks for ``name``."""
-        assert self.sub is not None
-        return any(child.name == name for child in self.sub.fields())
+        return any(child.name == name for child in self.children)
 
 
 class Selection:

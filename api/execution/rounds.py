@@ -139,7 +139,8 @@ class Round:
         reads.extend(read() for read, _ in self.calls)
         groups = list(self.pages.values())
         reads.extend(read_pages(db, [read for read, _ in group]) for group in groups)
-        results = iter(await asyncio.gather(*reads))
+        # One read alone is awaited as it is: a task for it would cost a loop turn.
+        results = iter([await reads[0]] if len(reads) == 1 else await asyncio.gather(*reads))
         for where, entry in lookups:
             found = next(results)
             self.seen.add(where, entry.keys, found, entry.paths)

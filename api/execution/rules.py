@@ -115,13 +115,13 @@ def _lead_image(images: list[Doc]) -> Doc | None:
 
 
 def _images(run: Run, holder: Doc, plan: FieldPlan, out: Doc) -> None:
-    fields = _fields(plan)
+    fields = plan.children
     out[plan.key] = [build(run, fields, image) for image in _images_of(holder)]
 
 
 def _lead(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
     image = _lead_image(_images_of(doc))
-    out[plan.key] = None if image is None else build(run, _fields(plan), image)
+    out[plan.key] = None if image is None else build(run, plan.children, image)
 
 
 IMAGE: dict[str, Rule] = {
@@ -141,9 +141,9 @@ def _provider(run: Run, embedded: Doc, plan: FieldPlan, out: Doc) -> None:
     """The provider of an embedded {name, domain}: the stored one, else (a related
     item's source with no articles) one made of the embedded name."""
     domain = embedded["domain"]
-    paths = _paths(plan)
+    paths = plan.child_paths
     if not paths:  # only the domain and what follows from it: no need to read
-        out[plan.key] = build(run, _fields(plan), {"_id": domain})
+        out[plan.key] = build(run, plan.children, {"_id": domain})
         return
     out[plan.key] = None
 
@@ -151,7 +151,7 @@ def _provider(run: Run, embedded: Doc, plan: FieldPlan, out: Doc) -> None:
         stored = found[0]
         if stored is None:
             stored = {"_id": domain, "name": embedded.get("name") or domain}
-        out[plan.key] = build(run, _fields(plan), stored)
+        out[plan.key] = build(run, plan.children, stored)
 
     run.round.lookup(PROVIDERS, "_id", [domain], paths, then)
 
@@ -162,15 +162,15 @@ def _article_topics(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
         out[plan.key] = []
         return
     names = dict(zip(keys, doc.get("topics", []), strict=False))
-    paths = _paths(plan)
+    paths = plan.child_paths
     if not paths:  # only the key and what follows from it
-        fields = _fields(plan)
+        fields = plan.children
         out[plan.key] = [build(run, fields, {"_id": key}) for key in keys]
         return
     out[plan.key] = None
 
     def then(found: Found) -> None:
-        fields = _fields(plan)
+        fields = plan.children
         out[plan.key] = [
             build(run, fields, stored or {"_id": key, "name": names.get(key, key)})
             for key, stored in zip(keys, found, strict=True)
@@ -193,7 +193,7 @@ def _ranked(
             return
 
         def then(found: Found) -> None:
-            fields = _fields(plan)
+            fields = plan.children
             out[plan.key] = [
                 build(run, fields, (row, stored or {"_id": key, "name": key}))
                 for key, row, stored in zip(keys, rows, found, strict=True)
@@ -211,9 +211,9 @@ def _ranked(
 def _count_target(plan: FieldPlan) -> set[str]:
     """The stored fields of the topic or provider inside a TopicCount/ProviderCount."""
     paths: set[str] = set()
-    for child in _fields(plan):
+    for child in plan.children:
         if child.sub is not None:
-            paths |= _paths(child)
+            paths |= child.child_paths
     return paths
 
 
@@ -224,10 +224,10 @@ def _first(plan: FieldPlan, run: Run) -> int:
 COUNT_ROW: dict[str, Rule] = {
     "count": _value(lambda source: integer(source[0]["count"])),
     "topic": lambda run, source, plan, out: out.__setitem__(
-        plan.key, build(run, _fields(plan), source[1])
+        plan.key, build(run, plan.children, source[1])
     ),
     "provider": lambda run, source, plan, out: out.__setitem__(
-        plan.key, build(run, _fields(plan), source[1])
+        plan.key, build(run, plan.children, source[1])
     ),
 }
 
@@ -245,13 +245,13 @@ class Connection:
 def _node_paths(plan: FieldPlan) -> set[str]:
     """The stored fields the nodes of a connection read, through edges and nodes."""
     paths: set[str] = set()
-    for child in _fields(plan):
+    for child in plan.children:
         if child.name == "nodes":
-            paths |= _paths(child)
+            paths |= child.child_paths
         elif child.name == "edges":
-            for part in _fields(child):
+            for part in child.children:
                 if part.name == "node":
-                    paths |= _paths(part)
+                    paths |= part.child_paths
     return paths
 
 
@@ -277,7 +277,7 @@ def _connection(
     def ready() -> None:
         if "page" in got and ("total" in got or not counted):
             connection = Connection(got["page"], order, got.get("total"))
-            out[plan.key] = build(run, _fields(plan), connection)
+            out[plan.key] = build(run, plan.children, connection)
 
     def page_read(page: reads.Page) -> None:
         got["page"] = page
@@ -301,17 +301,17 @@ def _cursor(connection: Connection, doc: Doc) -> str:
 
 
 def _edges(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
-    fields = _fields(plan)
+    fields = plan.children
     out[plan.key] = [build(run, fields, (connection, doc)) for doc in connection.page.docs]
 
 
 def _nodes(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
-    fields = _fields(plan)
+    fields = plan.children
     out[plan.key] = [build(run, fields, doc) for doc in connection.page.docs]
 
 
 def _page_info(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
-    out[plan.key] = build(run, _fields(plan), connection)
+    out[plan.key] = build(run, plan.children, connection)
 
 
 def _total(connection: Connection) -> int:
@@ -328,7 +328,7 @@ CONNECTION: dict[str, Rule] = {
 EDGE: dict[str, Rule] = {
     "cursor": _value(lambda source: _cursor(*source)),
     "node": lambda run, source, plan, out: out.__setitem__(
-        plan.key, build(run, _fields(plan), source[1])
+        plan.key, build(run, plan.children, source[1])
     ),
     "score": _value(lambda source: floating(source[1][reads.SCORE])),
 }
@@ -475,21 +475,21 @@ def _related_article(run: Run, item: Doc, plan: FieldPlan, out: Doc) -> None:
 
     def then(found: Found) -> None:
         if found[0] is not None:
-            out[plan.key] = build(run, _fields(plan), found[0])
+            out[plan.key] = build(run, plan.children, found[0])
 
-    run.round.lookup(ARTICLES, "canonicalUrl", [item["canonicalUrl"]], _paths(plan), then)
+    run.round.lookup(ARTICLES, "canonicalUrl", [item["canonicalUrl"]], plan.child_paths, then)
 
 
 def _categories(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
     out[plan.key] = None
-    shape = projection(_paths(plan), "_id")
+    shape = projection(plan.child_paths, "_id")
 
     def docs() -> Awaitable[list[Doc]]:
         cursor = run.db[CATEGORIES].find({}, shape).sort([("articleCount", -1), ("_id", 1)])
         return cursor.hint("count_name").to_list()
 
     def then(found: list[Doc]) -> None:
-        fields = _fields(plan)
+        fields = plan.children
         out[plan.key] = [build(run, fields, doc) for doc in found]
 
     run.round.call(docs, then)
@@ -519,7 +519,7 @@ QUERY: dict[str, Rule] = {
 
 
 def _related(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
-    fields = _fields(plan)
+    fields = plan.children
     items = [document(item) for item in array(doc.get("related", []))]
     out[plan.key] = [build(run, fields, item) for item in items]
 
@@ -702,7 +702,7 @@ def _related_paths(plan: FieldPlan) -> set[str]:
     # An empty projection of related would drop it: read one field at least, so
     # each item is there for its __typename.
     parts = {"title"}
-    for child in _fields(plan):
+    for child in plan.children:
         if child.name != "__typename":
             parts.add(_RELATED_READS.get(child.name, child.name))
     return parts
