@@ -7,42 +7,41 @@ its key when the round has run; every other field is written at once."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable
 from typing import Any
 
 from api.errors import BadUserInput
-from api.execution.pages import PageRead
+from api.execution.connections import (
+    CONNECTION,
+    EDGE,
+    PAGE_INFO,
+    article_connection,
+    article_filter,
+    catalog,
+    mentioned_in,
+    owned,
+    search,
+)
 from api.execution.plan import FieldPlan, Rule, Unsupported
 from api.execution.rounds import Found, projection
 from api.execution.run import Run, build
 from api.execution.values import (
     array,
-    boolean,
     date_time,
     document,
-    floating,
+    from_source,
     integer,
     opt_boolean,
     opt_date_time,
     opt_float,
     opt_integer,
     opt_string,
+    stored,
     string,
 )
 from api.schema.ids import from_global_id, to_global_id
-from api.schema.inputs import (
-    MOST_ARTICLES,
-    NEWEST_FIRST,
-    ArticleFilter,
-    ArticleOrder,
-    CatalogOrder,
-    conditions,
-)
 from api.store import reads
-from api.store.filters import ArticleConditions
-from api.store.pagination import MAX_PAGE, page_size, window
+from api.store.pagination import MAX_PAGE, page_size
 from storage.contract import (
     ARTICLES,
     CATEGORIES,
@@ -60,22 +59,6 @@ NODE_COLLECTIONS = {
     "Topic": TOPICS,
     "Category": CATEGORIES,
 }
-
-
-def _value(read: Callable[[Any], Any]) -> Rule:
-    def rule(run: Run, source: Any, plan: FieldPlan, out: Doc) -> None:
-        out[plan.key] = read(source)
-
-    return rule
-
-
-def _stored(name: str, check: Callable[[Any], Any], default: Any = None) -> Rule:
-    """A stored field served as it is, once ``check`` has passed it."""
-
-    def rule(run: Run, source: Doc, plan: FieldPlan, out: Doc) -> None:
-        out[plan.key] = check(source.get(name, default))
-
-    return rule
 
 
 def _typename(type_name: str) -> Rule:
@@ -125,12 +108,12 @@ def _lead(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
 
 
 IMAGE: dict[str, Rule] = {
-    "url": _value(lambda i: string(i["url"])),
-    "width": _stored("width", opt_integer),
-    "height": _stored("height", opt_integer),
-    "title": _stored("title", opt_string),
-    "isCached": _stored("isCached", opt_boolean),
-    "aspectRatio": _value(_aspect_ratio),
+    "url": from_source(lambda i: string(i["url"])),
+    "width": stored("width", opt_integer),
+    "height": stored("height", opt_integer),
+    "title": stored("title", opt_string),
+    "isCached": stored("isCached", opt_boolean),
+    "aspectRatio": from_source(_aspect_ratio),
 }
 
 
@@ -222,7 +205,7 @@ def _first(plan: FieldPlan, run: Run) -> int:
 
 
 COUNT_ROW: dict[str, Rule] = {
-    "count": _value(lambda source: integer(source[0]["count"])),
+    "count": from_source(lambda source: integer(source[0]["count"])),
     "topic": lambda run, source, plan, out: out.__setitem__(
         plan.key, build(run, plan.children, source[1])
     ),
@@ -230,199 +213,6 @@ COUNT_ROW: dict[str, Rule] = {
         plan.key, build(run, plan.children, source[1])
     ),
 }
-
-
-# --- Connections ---------------------------------------------------------------------
-
-
-@dataclass
-class Connection:
-    page: reads.Page
-    order: reads.Order
-    total: int | None
-
-
-def _node_paths(plan: FieldPlan) -> set[str]:
-    """The stored fields the nodes of a connection read, through edges and nodes."""
-    paths: set[str] = set()
-    for child in plan.children:
-        if child.name == "nodes":
-            paths |= child.child_paths
-        elif child.name == "edges":
-            for part in child.children:
-                if part.name == "node":
-                    paths |= part.child_paths
-    return paths
-
-
-Read = Callable[[dict[str, int]], Awaitable[reads.Page]]
-
-
-def _connection(
-    run: Run,
-    plan: FieldPlan,
-    out: Doc,
-    order: reads.Order,
-    read: PageRead | Read,
-    count: Callable[[], Awaitable[int]],
-) -> None:
-    """A page (and its count, when selected) read in this round, the page together
-    with the same field's pages under other parents; the connection is built when
-    both are there."""
-    shape = projection(_node_paths(plan), "_id", order.field)
-    counted = plan.wants("totalCount")
-    got: dict[str, Any] = {}
-    out[plan.key] = None
-
-    def ready() -> None:
-        if "page" in got and ("total" in got or not counted):
-            connection = Connection(got["page"], order, got.get("total"))
-            out[plan.key] = build(run, plan.children, connection)
-
-    def page_read(page: reads.Page) -> None:
-        got["page"] = page
-        ready()
-
-    def counted_up(total: int) -> None:
-        got["total"] = total
-        ready()
-
-    if isinstance(read, PageRead):
-        run.round.page(plan, replace(read, projection=shape), page_read)
-    else:
-        search_shape = {key: value for key, value in shape.items() if key != reads.SCORE}
-        run.round.call(lambda: read(search_shape), page_read)
-    if counted:
-        run.round.call(count, counted_up)
-
-
-def _cursor(connection: Connection, doc: Doc) -> str:
-    return connection.order.cursor(doc)
-
-
-def _edges(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
-    fields = plan.children
-    out[plan.key] = [build(run, fields, (connection, doc)) for doc in connection.page.docs]
-
-
-def _nodes(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
-    fields = plan.children
-    out[plan.key] = [build(run, fields, doc) for doc in connection.page.docs]
-
-
-def _page_info(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
-    out[plan.key] = build(run, plan.children, connection)
-
-
-def _total(connection: Connection) -> int:
-    assert connection.total is not None
-    return integer(connection.total)
-
-
-CONNECTION: dict[str, Rule] = {
-    "edges": _edges,
-    "nodes": _nodes,
-    "pageInfo": _page_info,
-    "totalCount": _value(_total),
-}
-EDGE: dict[str, Rule] = {
-    "cursor": _value(lambda source: _cursor(*source)),
-    "node": lambda run, source, plan, out: out.__setitem__(
-        plan.key, build(run, plan.children, source[1])
-    ),
-    "score": _value(lambda source: floating(source[1][reads.SCORE])),
-}
-
-
-def _edge_cursor(connection: Connection, index: int) -> str | None:
-    docs = connection.page.docs
-    return _cursor(connection, docs[index]) if docs else None
-
-
-PAGE_INFO: dict[str, Rule] = {
-    "hasNextPage": _value(lambda c: boolean(c.page.has_next)),
-    "hasPreviousPage": _value(lambda c: boolean(c.page.has_previous)),
-    "startCursor": _value(lambda c: _edge_cursor(c, 0)),
-    "endCursor": _value(lambda c: _edge_cursor(c, -1)),
-}
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def _article_filter(value: Doc | None) -> ArticleConditions:
-    if value is None:
-        return conditions(None)
-    return conditions(ArticleFilter(**{_snake(key): item for key, item in value.items()}))
-
-
-def _paging(args: Doc) -> tuple[Any, Any, Any, Any]:
-    return args["first"], args["after"], args["last"], args["before"]
-
-
-def _article_connection(run: Run, plan: FieldPlan, out: Doc, where: ArticleConditions) -> None:
-    """Every article connection with a filter and an order (as article_connection)."""
-    args = plan.args(run.variables)
-    order_arg = args.get("orderBy")
-    order_by = ArticleOrder(**order_arg) if order_arg is not None else NEWEST_FIRST
-    hint, exploded = where.index(order_by.field.value)
-    order = order_by.keyset()
-    match = where.match()
-    db = run.db
-    read = PageRead(ARTICLES, match, order, window(*_paging(args)), {}, hint, exploded)
-    _connection(run, plan, out, order, read, lambda: reads.count_articles(db, where))
-
-
-def _owned(narrow: Callable[[Doc, ArticleConditions], None]) -> Rule:
-    def rule(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
-        where = _article_filter(plan.args(run.variables)["filter"])
-        narrow(doc, where)
-        _article_connection(run, plan, out, where)
-
-    return rule
-
-
-def _mentioned_in(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
-    collection = run.db[ARTICLES]
-    match = {"related.canonicalUrl": doc["canonicalUrl"]}
-    order = reads.NEWEST_FIRST
-    paging = window(*_paging(plan.args(run.variables)))
-    read = PageRead(ARTICLES, match, order, paging, {}, "mentioned_in")
-
-    def count() -> Awaitable[int]:
-        return reads.count_matching(collection, match, "mentioned_in")
-
-    _connection(run, plan, out, order, read, count)
-
-
-def _catalog(collection: str) -> Rule:
-    """providers or topics, by article count or by name (as catalog_connection)."""
-
-    def rule(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
-        args = plan.args(run.variables)
-        order_arg = args.get("orderBy")
-        order_by = CatalogOrder(**order_arg) if order_arg is not None else MOST_ARTICLES
-        order, hint = order_by.keyset()
-        db = run.db
-        read = PageRead(collection, {}, order, window(*_paging(args)), {}, hint)
-        _connection(run, plan, out, order, read, lambda: reads.count_all(db, collection))
-
-    return rule
-
-
-def _search(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
-    args = plan.args(run.variables)
-    text = args["query"]
-    match = _article_filter(args["filter"]).match()
-    paging = window(*_paging(args))
-    db = run.db
-
-    def read(shape: dict[str, int]) -> Awaitable[reads.Page]:
-        return reads.search_page(db, text, match, paging, shape)
-
-    order = reads.search_order(text)
-    _connection(run, plan, out, order, read, lambda: reads.count_search(db, text, match))
 
 
 # --- Objects by key ------------------------------------------------------------------
@@ -499,18 +289,18 @@ QUERY: dict[str, Rule] = {
     "node": _node,
     "nodes": _nodes_by_id,
     "article": _article,
-    "articles": lambda run, source, plan, out: _article_connection(
-        run, plan, out, _article_filter(plan.args(run.variables)["filter"])
+    "articles": lambda run, source, plan, out: article_connection(
+        run, plan, out, article_filter(plan.args(run.variables)["filter"])
     ),
-    "search": _search,
+    "search": search,
     "provider": lambda run, source, plan, out: _one(
         run, plan, out, "Provider", provider_key(plan.args(run.variables)["domain"])
     ),
-    "providers": _catalog(PROVIDERS),
+    "providers": catalog(PROVIDERS),
     "topic": lambda run, source, plan, out: _one(
         run, plan, out, "Topic", topic_key(plan.args(run.variables)["name"])
     ),
-    "topics": _catalog(TOPICS),
+    "topics": catalog(TOPICS),
     "categories": _categories,
 }
 
@@ -533,7 +323,7 @@ def _related_provider(run: Run, item: Doc, plan: FieldPlan, out: Doc) -> None:
 
 
 def _global_id(type_name: str) -> Rule:
-    return _value(lambda doc: to_global_id(type_name, string(doc["_id"])))
+    return from_source(lambda doc: to_global_id(type_name, string(doc["_id"])))
 
 
 def _article_count(doc: Doc) -> int:
@@ -546,42 +336,42 @@ def _category_name(doc: Doc) -> str:
 
 ARTICLE: dict[str, Rule] = {
     "id": _global_id("Article"),
-    "webUrl": _stored("webUrl", string, ""),
-    "originalUrl": _stored("originalUrl", opt_string),
-    "title": _stored("title", string, ""),
-    "excerpt": _stored("excerpt", opt_string),
-    "category": _stored("category", opt_string),
-    "type": _stored("type", opt_string),
-    "publishedDateTime": _stored("publishedDateTime", date_time),
-    "quality": _stored("quality", opt_integer),
-    "heat": _stored("heat", opt_integer),
-    "published": _stored("published", opt_boolean),
+    "webUrl": stored("webUrl", string, ""),
+    "originalUrl": stored("originalUrl", opt_string),
+    "title": stored("title", string, ""),
+    "excerpt": stored("excerpt", opt_string),
+    "category": stored("category", opt_string),
+    "type": stored("type", opt_string),
+    "publishedDateTime": stored("publishedDateTime", date_time),
+    "quality": stored("quality", opt_integer),
+    "heat": stored("heat", opt_integer),
+    "published": stored("published", opt_boolean),
     "images": _images,
     "leadImage": _lead,
     "related": _related,
     "provider": lambda run, doc, plan, out: _provider(run, doc["provider"], plan, out),
     "topics": _article_topics,
-    "mentionedIn": _mentioned_in,
+    "mentionedIn": mentioned_in,
 }
 RELATED_ITEM: dict[str, Rule] = {
-    "title": _value(lambda i: string(i["title"])),
-    "excerpt": _stored("excerpt", opt_string),
-    "publishedDateTime": _stored("publishedDateTime", opt_date_time),
-    "webUrl": _value(lambda i: string(i["webUrl"])),
-    "ampWebUrl": _stored("ampWebUrl", opt_string),
-    "cdnAmpWebUrl": _stored("cdnAmpWebUrl", opt_string),
-    "type": _stored("type", opt_string),
-    "quality": _stored("quality", opt_integer),
+    "title": from_source(lambda i: string(i["title"])),
+    "excerpt": stored("excerpt", opt_string),
+    "publishedDateTime": stored("publishedDateTime", opt_date_time),
+    "webUrl": from_source(lambda i: string(i["webUrl"])),
+    "ampWebUrl": stored("ampWebUrl", opt_string),
+    "cdnAmpWebUrl": stored("cdnAmpWebUrl", opt_string),
+    "type": stored("type", opt_string),
+    "quality": stored("quality", opt_integer),
     "images": _images,
     "provider": _related_provider,
     "article": _related_article,
 }
 PROVIDER: dict[str, Rule] = {
     "id": _global_id("Provider"),
-    "name": _value(lambda d: string(d["name"])),
-    "domain": _value(lambda d: string(d["_id"])),
-    "articleCount": _value(_article_count),
-    "articles": _owned(lambda doc, where: where.domains.append([string(doc["_id"])])),
+    "name": from_source(lambda d: string(d["name"])),
+    "domain": from_source(lambda d: string(d["_id"])),
+    "articleCount": from_source(_article_count),
+    "articles": owned(lambda doc, where: where.domains.append([string(doc["_id"])])),
     "topics": lambda run, doc, plan, out: _ranked(
         run,
         plan,
@@ -593,9 +383,9 @@ PROVIDER: dict[str, Rule] = {
 }
 TOPIC: dict[str, Rule] = {
     "id": _global_id("Topic"),
-    "name": _value(lambda d: string(d["name"])),
-    "articleCount": _value(_article_count),
-    "articles": _owned(lambda doc, where: where.all_topics.append(string(doc["_id"]))),
+    "name": from_source(lambda d: string(d["name"])),
+    "articleCount": from_source(_article_count),
+    "articles": owned(lambda doc, where: where.all_topics.append(string(doc["_id"]))),
     "relatedTopics": lambda run, doc, plan, out: _ranked(
         run,
         plan,
@@ -615,9 +405,9 @@ TOPIC: dict[str, Rule] = {
 }
 CATEGORY: dict[str, Rule] = {
     "id": _global_id("Category"),
-    "name": _value(_category_name),
-    "articleCount": _value(_article_count),
-    "articles": _owned(lambda doc, where: where.categories.append(_category_name(doc))),
+    "name": from_source(_category_name),
+    "articleCount": from_source(_article_count),
+    "articles": owned(lambda doc, where: where.categories.append(_category_name(doc))),
 }
 
 RULES: dict[str, dict[str, Rule]] = {

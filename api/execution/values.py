@@ -5,8 +5,13 @@ path, which gives graphql-core's own coercion or error for it."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from api.execution.plan import FieldPlan, Rule
+    from api.execution.run import Run
 
 MAX_INT = 2**31 - 1
 MIN_INT = -(2**31)
@@ -89,3 +94,22 @@ def document(value: Any) -> dict[str, Any]:
     if type(value) is dict:
         return value
     raise Unclean(f"not a document: {value!r}")
+
+
+# Rules for fields served from their source as they are, once checked.
+
+
+def from_source(read: Callable[[Any], Any]) -> Rule:
+    def rule(run: Run, source: Any, plan: FieldPlan, out: dict[str, Any]) -> None:
+        out[plan.key] = read(source)
+
+    return rule
+
+
+def stored(name: str, check: Callable[[Any], Any], default: Any = None) -> Rule:
+    """A stored field served as it is, once ``check`` has passed it."""
+
+    def rule(run: Run, source: dict[str, Any], plan: FieldPlan, out: dict[str, Any]) -> None:
+        out[plan.key] = check(source.get(name, default))
+
+    return rule
