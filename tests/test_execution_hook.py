@@ -55,3 +55,17 @@ def test_executor_reference_never_compiles(serve_api: Callable[..., ServedAPI]) 
     api = serve_api(executor="reference")
     assert api.data("{ articles { totalCount } }") == {"articles": {"totalCount": 0}}
     assert (api.plans.compiled, api.plans.declined) == (0, 0)
+
+
+def test_a_fault_of_the_compiled_path_is_answered_by_the_reference(
+    seeded_api: ServedAPI, monkeypatch: Any
+) -> None:
+    from api.execution import hook
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("a bug in the planner")
+
+    monkeypatch.setattr(hook, "_plan", broken)
+    declined = seeded_api.plans.declined
+    assert seeded_api.data("{ articles { totalCount } }") == {"articles": {"totalCount": 2}}
+    assert seeded_api.plans.declined == declined + 1
