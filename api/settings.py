@@ -119,6 +119,12 @@ class Settings:
     search_index_dir: Path | None = None
     search_writer_heap_mb: int = 64
 
+    # How queries run: "compiled" (api.execution: planned reads, direct building) or
+    # "reference" (Strawberry on graphql-core, every field resolved).
+    executor: str = "compiled"
+    # Compiled plans kept, one per (document, operation, @skip/@include values).
+    plan_cache_size: int = 1000
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -173,6 +179,8 @@ class Settings:
             search_writer_heap_mb=_read(
                 env, "SEARCH_WRITER_HEAP_MB", _writer_heap, defaults.search_writer_heap_mb
             ),
+            executor=_read(env, "EXECUTOR", _executor, defaults.executor),
+            plan_cache_size=_read(env, "PLAN_CACHE_SIZE", _positive_int, defaults.plan_cache_size),
         )._checked()
 
     def _checked(self) -> Settings:
@@ -316,6 +324,16 @@ def _writer_heap(value: str) -> int:
     if number < 15:
         raise ValueError("expected a whole number of MiB, at least 15 (tantivy's minimum)")
     return number
+
+
+EXECUTORS = ("compiled", "reference")
+
+
+def _executor(value: str) -> str:
+    lowered = value.lower()
+    if lowered not in EXECUTORS:
+        raise ValueError(f"expected one of {', '.join(EXECUTORS)}")
+    return lowered
 
 
 def _boolean(value: str) -> bool:

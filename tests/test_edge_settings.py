@@ -23,6 +23,7 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.cors_origins == ()
     assert (settings.apq_max_queries, settings.apq_safelist) == (10_000, False)
     assert (settings.search_index_dir, settings.search_writer_heap_mb) == (None, 64)
+    assert (settings.executor, settings.plan_cache_size) == ("compiled", 1000)
 
 
 def test_every_limit_is_read_from_its_variable() -> None:
@@ -41,6 +42,8 @@ def test_every_limit_is_read_from_its_variable() -> None:
             "MONGO_TIMEOUT_MS": "1500",
             "SEARCH_INDEX_DIR": "/var/lib/newsgraph/search",
             "SEARCH_WRITER_HEAP_MB": "32",
+            "EXECUTOR": "Reference",
+            "PLAN_CACHE_SIZE": "12",
         }
     )
     assert (settings.max_depth, settings.max_aliases, settings.max_tokens) == (5, 6, 700)
@@ -55,6 +58,7 @@ def test_every_limit_is_read_from_its_variable() -> None:
     assert settings.mongo_timeout_ms == 1500
     assert str(settings.search_index_dir) == "/var/lib/newsgraph/search"
     assert settings.search_writer_heap_mb == 32
+    assert (settings.executor, settings.plan_cache_size) == ("reference", 12)
 
 
 @pytest.mark.parametrize(
@@ -64,6 +68,8 @@ def test_every_limit_is_read_from_its_variable() -> None:
         ("MAX_QUERY_COST", "0"),
         ("APQ_SAFELIST", "maybe"),
         ("SEARCH_WRITER_HEAP_MB", "8"),
+        ("EXECUTOR", "jit"),
+        ("PLAN_CACHE_SIZE", "0"),
     ],
 )
 def test_an_unusable_value_names_its_variable(name: str, value: str) -> None:

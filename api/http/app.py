@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from api.execution.cache import PlanCache
 from api.http.admission import AdmissionMiddleware, Gate
 from api.http.connections import guarded_protocol
 from api.http.cors import cors_middleware
@@ -141,6 +142,7 @@ def create_app(
         app.state.settings = settings
         app.state.readiness = Readiness()
         app.state.search = search
+        app.state.plans = PlanCache(settings.plan_cache_size)
         try:
             yield
         finally:

@@ -9,6 +9,7 @@ from typing import TypeVar
 import strawberry
 
 from api.errors import BadUserInput
+from api.execution.hook import CompiledExecution
 from api.limits.guard import schema_extensions
 from api.schema.context import Info
 from api.schema.ids import from_global_id
@@ -172,6 +173,7 @@ schema = strawberry.Schema(
     query=Query,
     types=[Article, Provider, Topic, Category],
     # Limits, cost, and parse/validation caches: see api.limits.guard; then no query
-    # runs on a database the loader has not prepared (api.schema.loaded).
-    extensions=[*schema_extensions(), RequireLoadedDatabase],
+    # runs on a database the loader has not prepared (api.schema.loaded); then the
+    # compiled execution path (api.execution), unless EXECUTOR=reference.
+    extensions=[*schema_extensions(), RequireLoadedDatabase, CompiledExecution],
 )
