@@ -50,6 +50,10 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("KEEP_ALIVE_TIMEOUT", "5", "seconds an idle keep-alive connection stays open"),
     ("MAX_CONNECTIONS", "1000", "open connections per process"),
     ("SHED_PAUSE_MS", "500", "a shed connection is not read again for this long"),
+    ("SEARCH_INDEX_DIR", "a temporary directory", "where the search index is kept"),
+    ("SEARCH_WRITER_HEAP_MB", "64", "memory the search index writer fills before a flush"),
+    ("EXECUTOR", "compiled", "compiled, or reference (graphql-core, every field resolved)"),
+    ("PLAN_CACHE_SIZE", "1000", "compiled plans kept (least recently used dropped)"),
 )
 
 

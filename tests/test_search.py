@@ -260,9 +260,8 @@ def test_search_costs_its_page_size(serve_api: Callable[..., ServedAPI], tmp_pat
     small = api.query(
         '{ search(query: "x", first: 20) { edges { node { title provider { name } } } } }'
     )
-    assert (
-        "errors" not in small or small["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
-    )
+    # Within the cost limit it runs (here on a database never loaded, so it stops there).
+    assert small["errors"][0]["extensions"]["code"] == "DATABASE_NOT_LOADED"
 
 
 def test_a_cursor_from_another_process_continues_after_its_article(
