@@ -40,8 +40,11 @@ load: $(SERVE_STAMP) ## load article files: make load PATHS="dir file.jsonl" [LO
 	@test -n "$(PATHS)" || { echo 'error: say what to load: make load PATHS="feeds/ more.jsonl" (LOAD_ARGS="..." passes loader options; see python -m loaders --help)'; exit 2; }
 	$(PY) -m loaders $(LOAD_ARGS) $(PATHS)
 
+# Two workers (pytest-xdist), one per core: most of the suite waits on servers.
+# PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 test: $(DEV_STAMP) lint typecheck ## lint, type checks and the whole suite against a real mongod
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP) ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
