@@ -62,3 +62,13 @@ class PersistedQueryNotAllowed(ApiError):
     """Safelist mode: the query is not one of the registered ones."""
 
     code = "PERSISTED_QUERY_NOT_IN_SAFELIST"
+
+
+class SubscriptionLimit(ApiError):
+    """A per-connection or per-process subscription limit is reached."""
+
+    code = "SUBSCRIPTION_LIMIT"
+
+
+class ServiceUnavailable(ApiError):
+    code = "SERVICE_UNAVAILABLE"

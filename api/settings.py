@@ -48,6 +48,15 @@ class Settings:
     apq_max_queries: int = 10_000
     apq_safelist: bool = False
 
+    # Subscriptions (GraphQL over WebSocket).
+    max_subscriptions_per_connection: int = 20
+    max_subscriptions: int = 1000
+    # Events a subscriber may fall behind before it is cut off.
+    subscription_buffer: int = 1000
+    connection_init_timeout_s: int = 10
+    # graphql-transport-ws pings on an open connection; 0: none.
+    keepalive_interval_s: int = 15
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -70,6 +79,27 @@ class Settings:
             cors_origins=_read(env, "CORS_ORIGINS", parse_origins, defaults.cors_origins),
             apq_max_queries=_read(env, "APQ_MAX_QUERIES", _positive_int, defaults.apq_max_queries),
             apq_safelist=_read(env, "APQ_SAFELIST", _boolean, defaults.apq_safelist),
+            max_subscriptions_per_connection=_read(
+                env,
+                "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                _positive_int,
+                defaults.max_subscriptions_per_connection,
+            ),
+            max_subscriptions=_read(
+                env, "MAX_SUBSCRIPTIONS", _positive_int, defaults.max_subscriptions
+            ),
+            subscription_buffer=_read(
+                env, "SUBSCRIPTION_BUFFER", _positive_int, defaults.subscription_buffer
+            ),
+            connection_init_timeout_s=_read(
+                env,
+                "CONNECTION_INIT_TIMEOUT",
+                _positive_int,
+                defaults.connection_init_timeout_s,
+            ),
+            keepalive_interval_s=_read(
+                env, "KEEPALIVE_INTERVAL", _non_negative_int, defaults.keepalive_interval_s
+            ),
         )
 
 

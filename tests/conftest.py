@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.monitoring import (
@@ -24,7 +23,7 @@ from pymongo.monitoring import (
     CommandSucceededEvent,
 )
 
-from api.http.app import create_app
+from api.http.app import Server, create_app, server_config
 from api.settings import Settings
 from loaders.load import Report, load_paths
 from storage.mongod import Mongod, free_port
@@ -107,14 +106,12 @@ class ServedAPI:
         self.counter = counter
         self.settings = settings
         port = free_port()
-        config = uvicorn.Config(
-            create_app(settings, event_listeners=[counter]),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
+        self.port = port
+        self.app = create_app(settings, event_listeners=[counter])
+        config = server_config(
+            self.app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
         )
-        self.server = uvicorn.Server(config)
+        self.server = Server(config, self.app)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from pymongo import AsyncMongoClient
@@ -16,16 +18,19 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from api.http.cors import cors_middleware
 from api.http.metrics import Metrics
 from api.http.persisted import PersistedQueries
 from api.http.request_ids import RequestIdMiddleware
 from api.http.view import NewsGraphQL
+from api.live.metrics import LiveMetrics
+from api.live.transport import Live
 from api.schema.root import schema as default_schema
 from api.settings import Settings
 from api.store import reads
+from storage.contract import ARTICLES
 
 log = logging.getLogger("newsgraph.api")
 
@@ -69,6 +74,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings.from_env()
     metrics = Metrics()
+    live = Live(settings, LiveMetrics(metrics.registry))
     logging.getLogger("strawberry.execution").addFilter(_DROP_STRAWBERRY_ERRORS)
 
     @asynccontextmanager
@@ -88,9 +94,12 @@ def create_app(
         )
         app.state.mongo = client
         app.state.settings = settings
+        app.state.live = live
+        live.start(client[settings.database][ARTICLES])
         try:
             yield
         finally:
+            await live.drain()
             await client.close()
 
     persisted = PersistedQueries(
@@ -98,10 +107,11 @@ def create_app(
         safelist=settings.apq_safelist,
         max_query_bytes=settings.max_query_bytes,
     )
-    graphql = NewsGraphQL(default_schema, settings, persisted, metrics)
+    graphql = NewsGraphQL(default_schema, settings, persisted, metrics, live)
     return Starlette(
         routes=[
             Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
@@ -115,15 +125,34 @@ def create_app(
     )
 
 
+class Server(uvicorn.Server):
+    """uvicorn, with subscriptions completed before it closes connections: uvicorn
+    would otherwise close every WebSocket with 1012 before the app hears of the
+    shutdown, and no subscription would get its ``complete``."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        live: Live | None = getattr(self.app.state, "live", None)
+        if live is not None:
+            await live.drain()
+        await super().shutdown(sockets)
+
+
+def server_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn.Config:
+    # A WebSocket message is a GraphQL request: at most MAX_BODY_BYTES, like a body.
+    return uvicorn.Config(app, ws_max_size=settings.max_body_bytes, **options)
+
+
 def serve(settings: Settings) -> None:
     """Run the app with uvicorn on settings.host:port until stopped.
 
     access_log=False: the app logs one structured line per request (api.http.request_log),
     so uvicorn's own access line would only repeat it, at a cost on every request."""
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        access_log=False,
+    app = create_app(settings)
+    config = server_config(
+        app, settings, host=settings.host, port=settings.port, log_level="info", access_log=False
     )
+    Server(config, app).run()

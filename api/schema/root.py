@@ -10,6 +10,7 @@ import strawberry
 
 from api.errors import BadUserInput
 from api.limits.guard import schema_extensions
+from api.live.subscription import Subscription
 from api.schema.context import Info
 from api.schema.ids import from_global_id
 from api.schema.inputs import MOST_ARTICLES, ArticleFilter, ArticleOrder, CatalogOrder, conditions
@@ -167,6 +168,7 @@ class Query:
 
 schema = strawberry.Schema(
     query=Query,
+    subscription=Subscription,
     types=[Article, Provider, Topic, Category],
     # Limits, cost, and parse/validation caches: see api.limits.guard.
     extensions=schema_extensions(),

@@ -1,0 +1,338 @@
+"""Subscriptions over graphql-transport-ws, from the loader's writes, with a Python
+client (websockets) against the real server and a real mongod replica set."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from loaders.load import Report
+from tests.articles import article, write_article
+from tests.conftest import ServedAPI
+from tests.live import Client, metric, until_active, ws_url
+
+ADDED = """subscription($f: ArticleFilter) { articleAdded(filter: $f) {
+  id title provider { name domain } topics { name } leadImage { url } } }"""
+UPDATED = "subscription($f: ArticleFilter) { articleUpdated(filter: $f) { id title } }"
+
+Load = Callable[..., Report]
+
+
+def run(scenario: Any) -> None:
+    asyncio.run(asyncio.wait_for(scenario, 60))
+
+
+async def load_later(load: Load, *paths: Path) -> float:
+    """Load in a thread (the client keeps reading); returns when the write ended."""
+    report = await asyncio.to_thread(load, *paths)
+    assert report.errors == []
+    return time.monotonic()
+
+
+def test_added_articles_arrive_filtered_with_nested_fields(
+    api: ServedAPI, load: Load, tmp_path: Path
+) -> None:
+    climate = write_article(tmp_path / "a", "1.txt", article(1, topics=["Climate"]))
+    sport = write_article(tmp_path / "b", "2.txt", article(2, topics=["Sport"]))
+
+    async def scenario() -> None:
+        client = await Client.open(api)
+        on_climate = await client.subscribe(ADDED, {"f": {"topics": ["climate"]}})
+        on_sport = await client.subscribe(ADDED, {"f": {"anyTopics": ["Sport"]}})
+        await until_active(api, 2)
+        written = await load_later(load, climate.parent)
+        message = await client.receive()
+        assert time.monotonic() - written < 2
+        assert message["id"] == on_climate, message
+        added = message["payload"]["data"]["articleAdded"]
+        assert added["title"] == "Article number 1"
+        assert added["provider"] == {"name": "Example News", "domain": "example.com"}
+        assert added["topics"] == [{"name": "Climate"}]
+        assert added["leadImage"] is None
+        # The Climate article never reached the Sport subscription: its first
+        # message is the Sport article.
+        await load_later(load, sport.parent)
+        message = await client.receive()
+        assert message["id"] == on_sport
+        assert message["payload"]["data"]["articleAdded"]["title"] == "Article number 2"
+        await client.close()
+
+    run(scenario())
+
+
+def test_a_reload_that_changes_an_article_is_an_update(
+    api: ServedAPI, load: Load, tmp_path: Path
+) -> None:
+    path = write_article(tmp_path, "1.txt", article(1))
+    assert load(tmp_path).errors == []
+
+    async def scenario() -> None:
+        client = await Client.open(api)
+        updated = await client.subscribe(UPDATED, {"f": {"providerDomain": "www.example.com"}})
+        added = await client.subscribe(ADDED)
+        await until_active(api, 2)
+        write_article(tmp_path, path.name, article(1, title="Corrected title"))
+        write_article(tmp_path, "2.txt", article(2))
+        await load_later(load, tmp_path)
+        got = [await client.receive(), await client.receive()]
+        by_id = {m["id"]: m["payload"]["data"] for m in got}
+        assert by_id[updated]["articleUpdated"]["title"] == "Corrected title"
+        assert by_id[added]["articleAdded"]["title"] == "Article number 2"
+        # An unchanged re-load writes nothing, so nothing is sent.
+        await load_later(load, tmp_path)
+        with pytest.raises(TimeoutError):
+            await client.receive(timeout=1)
+        await client.close()
+
+    run(scenario())
+
+
+def test_events_arrive_once_in_commit_order(api: ServedAPI, load: Load, tmp_path: Path) -> None:
+    numbers = range(200)
+    for n in numbers:
+        write_article(tmp_path, f"{n:04}.txt", article(n))
+
+    async def scenario() -> None:
+        client = await Client.open(api)
+        await client.subscribe("subscription { articleAdded { webUrl } }")
+        await until_active(api, 1)
+        await load_later(load, tmp_path)
+        urls = [(await client.data())["articleAdded"]["webUrl"] for _ in numbers]
+        # The loader inserts in input order; each article once.
+        assert urls == [f"https://www.example.com/news/{n}" for n in numbers]
+        with pytest.raises(TimeoutError):
+            await client.receive(timeout=0.5)
+        await client.close()
+
+    run(scenario())
+
+
+def test_an_election_and_a_killed_cursor_lose_and_repeat_nothing(
+    api: ServedAPI, load: Load, tmp_path: Path, mongo_client: MongoClient[dict[str, Any]]
+) -> None:
+    """A real election on the single-node replica set: replSetStepDown (forced, as
+    there is no other member), then replSetFreeze 0, which makes the node stand for
+    election again at once. MongoDB 6 keeps open cursors across a step-down, so the
+    stream is then interrupted for real: its cursor is killed, and it must resume
+    from its token."""
+    parts = [tmp_path / str(part) for part in range(3)]
+    for n in range(150):
+        write_article(parts[n // 50], f"{n:04}.txt", article(n))
+
+    async def scenario() -> None:
+        client = await Client.open(api)
+        await client.subscribe("subscription { articleAdded { webUrl } }")
+        await until_active(api, 1)
+        await load_later(load, parts[0])
+        await asyncio.to_thread(step_down, mongo_client)
+        await load_later(load, parts[1])
+        opened = streams_opened(api)
+        await asyncio.to_thread(kill_change_streams, mongo_client, api.settings.database)
+        await load_later(load, parts[2])
+        urls = [(await client.data())["articleAdded"]["webUrl"] for _ in range(150)]
+        assert urls == [f"https://www.example.com/news/{n}" for n in range(150)]
+        with pytest.raises(TimeoutError):
+            await client.receive(timeout=1)
+        assert streams_opened(api) > opened, "the stream was never interrupted and resumed"
+        await client.close()
+
+    run(scenario())
+
+
+def kill_change_streams(client: MongoClient[dict[str, Any]], database: str) -> None:
+    ops = client.admin.aggregate([{"$currentOp": {"idleCursors": True}}])
+    ids = [
+        op["cursor"]["cursorId"]
+        for op in ops
+        if op.get("ns") == f"{database}.articles"
+        and "cursor" in op
+        and "$changeStream" in str(op["cursor"].get("originatingCommand", {}))
+    ]
+    assert ids, "no change stream cursor found"
+    client[database].command("killCursors", "articles", cursors=ids)
+
+
+def streams_opened(api: ServedAPI) -> int:
+    """aggregate commands the server sent: the change stream, opened or resumed."""
+    with api.counter._lock:
+        return sum(1 for _, name in api.counter.commands if name == "aggregate")
+
+
+def step_down(client: MongoClient[dict[str, Any]]) -> None:
+    client.admin.command("replSetStepDown", 5, force=True)
+    client.admin.command("replSetFreeze", 0)
+    deadline = time.monotonic() + 20
+    while not client.admin.command("hello").get("isWritablePrimary"):
+        assert time.monotonic() < deadline, "no primary after the step-down"
+        time.sleep(0.05)
+
+
+def test_limits_refuse_subscriptions(serve_api: Callable[..., ServedAPI]) -> None:
+    api = serve_api(max_subscriptions_per_connection=2, max_subscriptions=3, max_cost=30)
+
+    async def scenario() -> None:
+        one, two = await Client.open(api), await Client.open(api)
+        query = "subscription { articleAdded { id } }"
+        for _ in range(2):
+            await one.subscribe(query)
+        error = await one.error(await one.subscribe(query))
+        assert error["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+        assert "MAX_SUBSCRIPTIONS_PER_CONNECTION" in error["message"]
+        await two.subscribe(query)
+        await until_active(api, 3)
+        error = await two.error(await two.subscribe(query))
+        assert error["extensions"]["code"] == "SUBSCRIPTION_LIMIT"
+        assert "(MAX_SUBSCRIPTIONS)" in error["message"]
+        # The query limits and the cost apply to subscription documents.
+        costly = await two.subscribe(
+            "subscription { articleAdded { related { provider { articles(first: 50) "
+            "{ nodes { id } } } } } }"
+        )
+        assert (await two.error(costly))["extensions"]["code"] == "COST_EXCEEDED"
+        too_many = await two.subscribe(
+            "subscription($f: ArticleFilter) { articleAdded(filter: $f) { id } }",
+            {"f": {"topics": [f"t{n}" for n in range(21)]}},
+        )
+        assert (await two.error(too_many))["extensions"]["code"] == "BAD_USER_INPUT"
+        await one.close()
+        await two.close()
+
+    run(scenario())
+
+
+def test_connection_init_must_come_in_time_and_pings_keep_alive(
+    serve_api: Callable[..., ServedAPI],
+) -> None:
+    from websockets.asyncio.client import connect
+
+    api = serve_api(connection_init_timeout_s=1, keepalive_interval_s=1)
+
+    async def scenario() -> None:
+        silent = await connect(ws_url(api), subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+        started = time.monotonic()
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(silent.recv(), 5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+        assert time.monotonic() - started < 3
+        client = await Client.open(api)
+        with pytest.raises(TimeoutError):
+            await client.receive(timeout=2.5)
+        assert client.pings >= 2
+        await client.close()
+
+    run(scenario())
+
+
+def test_the_origin_of_a_websocket_is_checked(serve_api: Callable[..., ServedAPI]) -> None:
+    from websockets.asyncio.client import connect
+
+    api = serve_api(cors_origins=("https://news.example", "http://localhost:*"))
+
+    async def scenario() -> None:
+        for origin in ("https://evil.example", "http://localhost.evil.example:80"):
+            with pytest.raises(InvalidStatus) as refused:
+                await connect(
+                    ws_url(api),
+                    subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                    origin=origin,  # type: ignore[arg-type]
+                )
+            assert refused.value.response.status_code == 403, origin
+        for origin in ("https://news.example", "http://localhost:5173"):
+            client = await Client.open(api, origin=origin)
+            await client.close()
+        # Same origin (GraphiQL served by the API itself) is always allowed.
+        client = await Client.open(api, origin=f"http://127.0.0.1:{api.port}")
+        await client.close()
+
+    run(scenario())
+
+
+def test_a_slow_consumer_is_cut_off(
+    serve_api: Callable[..., ServedAPI], load: Load, tmp_path: Path
+) -> None:
+    """The client stops reading; the server's socket buffers fill, its send blocks,
+    the subscriber's buffer (5 events) fills and it is cut off: the events beyond are
+    dropped, not kept, and the socket is closed with 1008."""
+    api = serve_api(subscription_buffer=5)
+    excerpt = "x" * 9000
+    for n in range(120):
+        write_article(tmp_path, f"{n:04}.txt", article(n, excerpt=excerpt))
+    # 30 aliased excerpts: about 270 kB an event, 32 MB in all.
+    fields = " ".join(f"e{i}: excerpt" for i in range(29))
+    query = f"subscription {{ articleAdded {{ excerpt {fields} }} }}"
+
+    async def scenario() -> None:
+        client = await Client.open(api, max_queue=1, max_size=2**22)
+        operation = await client.subscribe(query)
+        await until_active(api, 1)
+        await load_later(load, tmp_path)
+        dropped = 0.0
+        deadline = time.monotonic() + 20
+        while dropped == 0:
+            assert time.monotonic() < deadline, "the slow consumer was never cut off"
+            await asyncio.sleep(0.2)
+            dropped = await asyncio.to_thread(
+                metric, api, "newsgraph_subscription_events_dropped_total"
+            )
+        assert await asyncio.to_thread(metric, api, "newsgraph_subscriptions_active") == 0
+        # Now read: what was already in the socket, then the end.
+        received = 0
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                message = await client.receive(timeout=10)
+                received += 1
+                assert message["id"] == operation
+        assert received < 120
+        assert received + dropped <= 120
+        code = closed.value.rcvd.code if closed.value.rcvd else None
+        assert code in (1008, None), closed.value  # None: the server gave up on the close
+        delivered = await asyncio.to_thread(
+            metric, api, "newsgraph_subscription_events_delivered_total"
+        )
+        assert delivered < 120
+
+    run(scenario())
+
+
+def test_shutdown_completes_subscriptions_and_closes_with_1001(
+    serve_api: Callable[..., ServedAPI],
+) -> None:
+    api = serve_api()
+
+    async def scenario() -> None:
+        client = await Client.open(api)
+        operations = {await client.subscribe(ADDED), await client.subscribe(UPDATED)}
+        await until_active(api, 2)
+        stopping = asyncio.create_task(asyncio.to_thread(api.close))
+        completed = set()
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                message = await client.receive(timeout=10)
+                assert message["type"] == "complete", message
+                completed.add(message["id"])
+        assert completed == operations
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
+        await stopping
+
+    run(scenario())
+
+
+def test_subscriptions_over_http_are_sent_to_the_websocket(api: ServedAPI) -> None:
+    query = "subscription Live { articleAdded { id } }"
+    posted = api.client.post("/graphql", json={"query": query})
+    got = api.client.get("/graphql", params={"query": query})
+    streamed = api.client.post(
+        "/graphql", json={"query": query}, headers={"Accept": "multipart/mixed"}
+    )
+    for response in (posted, got, streamed):
+        assert response.status_code == 400
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert "graphql-transport-ws" in error["message"]
