@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SERVE_STAMP := $(VENV)/.serve-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: serve test lint format typecheck schema clean bench-load bench-api bench-api-scale
+.PHONY: serve test lint format typecheck schema clean bench-load bench-api bench-api-scale js-deps
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -23,8 +23,16 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 serve: $(SERVE_STAMP)
 	$(PY) -m api.devserver
 
-test: $(DEV_STAMP) lint typecheck
+test: $(DEV_STAMP) lint typecheck js-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# graphql-ws and ws for the JavaScript client test, from the committed lock file.
+JS_DIR := tests/js
+js-deps: $(JS_DIR)/node_modules/.installed
+$(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found: install Node.js 20 (apt-get install -y nodejs npm)"; exit 2; }
+	cd $(JS_DIR) && npm ci --silent --no-audit --no-fund
+	@touch $@
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
