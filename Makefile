@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 SERVE_STAMP := $(VENV)/.serve-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: serve test lint format typecheck schema clean bench-load bench-api bench-api-scale js-deps
+.PHONY: serve test lint format typecheck schema clean bench-load bench-api bench-api-scale \
+	graphiql-assets chromium js-deps
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -23,8 +24,16 @@ $(DEV_STAMP): pyproject.toml | $(PY)
 serve: $(SERVE_STAMP)
 	$(PY) -m api.devserver
 
-test: $(DEV_STAMP) lint typecheck js-deps
+test: $(DEV_STAMP) lint typecheck chromium js-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The GraphiQL test drives Debian's Chromium (never a browser Playwright downloads).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+		{ echo "error: $(CHROMIUM) is missing and could not be installed: run apt-get install -y chromium (as root)"; exit 2; }
+	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is missing: apt-get install -y chromium"; exit 2; }
 
 # graphql-ws and ws for the JavaScript client test, from the committed lock file.
 JS_DIR := tests/js
@@ -33,6 +42,11 @@ $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json $(JS_DIR)/package-lock
 	@command -v npm >/dev/null || { echo "error: npm not found: install Node.js 20 (apt-get install -y nodejs npm)"; exit 2; }
 	cd $(JS_DIR) && npm ci --silent --no-audit --no-fund
 	@touch $@
+
+# Refresh GraphiQL's vendored files from the npm registry, checked against their
+# recorded SRI hashes (scripts/graphiql_assets.py; --record after a version change).
+graphiql-assets:
+	$(PYTHON) scripts/graphiql_assets.py $(if $(RECORD),--record)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

@@ -18,8 +18,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
+from api.http import graphiql
 from api.http.cors import cors_middleware
 from api.http.metrics import Metrics
 from api.http.persisted import PersistedQueries
@@ -112,6 +113,7 @@ def create_app(
         routes=[
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
+            Mount(graphiql.PREFIX, graphiql.static_files(), name="graphiql"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),

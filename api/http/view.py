@@ -25,6 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from api.errors import ApiError, BadRequest, PersistedQueryNotFound
+from api.http import graphiql
 from api.http.body_limit import BodyTooLarge, limit_body
 from api.http.caching import apply_caching
 from api.http.error_masking import UNAVAILABLE, as_graphql_error, present
@@ -103,6 +104,9 @@ class NewsGraphQL(GraphQL[Context, None]):
         # Browsers apply no CORS to WebSockets: without this check any site could
         # open one with its visitors' cookies (cross-site WebSocket hijacking).
         return origin_allowed(origin, self.settings.cors_origins)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page_response()
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET carrying a persisted-query hash and no text is a query, not a browser.
