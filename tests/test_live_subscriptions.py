@@ -336,3 +336,50 @@ def test_subscriptions_over_http_are_sent_to_the_websocket(api: ServedAPI) -> No
         error = response.json()["errors"][0]
         assert error["extensions"]["code"] == "BAD_REQUEST"
         assert "graphql-transport-ws" in error["message"]
+
+
+def test_a_lost_server_is_resumed_from_the_token(tmp_path: Path) -> None:
+    """mongod stops and comes back (same data, same port) mid-stream: pymongo's own
+    single resume attempt fails while it is away, so the hub reopens the stream from
+    the token it kept; nothing written before or after is lost or repeated."""
+    from api.settings import Settings
+    from loaders.load import load_paths
+    from storage.mongod import Mongod
+    from tests.conftest import CommandCounter
+
+    parts = [tmp_path / "before", tmp_path / "after"]
+    for n in range(40):
+        write_article(parts[n // 20], f"{n:04}.txt", article(n))
+    mongod = Mongod(tmp_path / "mongod").start()
+    served = ServedAPI(Settings(mongodb_uri=mongod.uri, database="live"), CommandCounter())
+
+    def write(path: Path) -> None:
+        client: MongoClient[dict[str, Any]] = MongoClient(mongod.uri)
+        try:
+            assert load_paths(client["live"], [path]).errors == []
+        finally:
+            client.close()
+
+    async def scenario() -> None:
+        client = await Client.open(served)
+        await client.subscribe("subscription { articleAdded { webUrl } }")
+        await until_active(served, 1)
+        await asyncio.to_thread(write, parts[0])
+        first = [(await client.data())["articleAdded"]["webUrl"] for _ in range(20)]
+        await asyncio.to_thread(mongod.stop)
+        await asyncio.sleep(3)  # longer than the driver's 2 s server selection
+        await asyncio.to_thread(mongod.start)
+        await asyncio.to_thread(write, parts[1])
+        second = [(await client.data(timeout=20))["articleAdded"]["webUrl"] for _ in range(20)]
+        assert first + second == [f"https://www.example.com/news/{n}" for n in range(40)]
+        with pytest.raises(TimeoutError):
+            await client.receive(timeout=1)
+        resumes = await asyncio.to_thread(metric, served, "newsgraph_change_stream_resumes_total")
+        assert resumes >= 1
+        await client.close()
+
+    try:
+        run(scenario())
+    finally:
+        served.close()
+        mongod.stop()
