@@ -4,6 +4,7 @@ client (websockets) against the real server and a real mongod replica set."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -383,3 +384,29 @@ def test_a_lost_server_is_resumed_from_the_token(tmp_path: Path) -> None:
     finally:
         served.close()
         mongod.stop()
+
+
+def test_an_unexpected_error_in_an_event_is_masked(
+    api: ServedAPI, db: Any, load: Load, tmp_path: Path
+) -> None:
+    """As over HTTP: the client sees "Internal server error" and an id to quote,
+    never the exception's text."""
+    assert load(write_article(tmp_path, "1.txt", article(1)).parent).errors == []
+    broken = {**db.articles.find_one({}), "_id": "broken", "canonicalUrl": "x"}
+    del broken["provider"]  # the validator forbids this; only a bypass can store it
+
+    async def scenario() -> None:
+        client = await Client.open(api)
+        await client.subscribe("subscription { articleAdded { title provider { name } } }")
+        await until_active(api, 1)
+        await asyncio.to_thread(db.articles.insert_one, broken, bypass_document_validation=True)
+        message = await client.receive()
+        assert message["type"] == "next"
+        error = message["payload"]["errors"][0]
+        assert error["message"] == "Internal server error"
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert len(error["extensions"]["requestId"]) == 32
+        assert "provider" not in json.dumps(error["extensions"])
+        await client.close()
+
+    run(scenario())

@@ -65,7 +65,6 @@ class Subscriber:
     on_overflow: Callable[[], None]
     # One slot more than the buffer, kept for CLOSED.
     queue: asyncio.Queue[Document | _Closed] = field(init=False)
-    overflowed: bool = False
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.buffer + 1)
@@ -188,8 +187,15 @@ class ChangeHub:
             return
         change = change_of(event)
         for subscriber in list(self.subscribers):
-            if subscriber.change is change and matches(subscriber.where, doc):
+            if subscriber.change is change and self._wants(subscriber, doc):
                 self._offer(subscriber, doc)
+
+    def _wants(self, subscriber: Subscriber, doc: Document) -> bool:
+        try:
+            return matches(subscriber.where, doc)
+        except Exception:  # a document of a shape the matcher did not foresee
+            log.exception("could not match article %s against a filter", doc.get("_id"))
+            return False
 
     def _offer(self, subscriber: Subscriber, doc: Document) -> None:
         if subscriber.queue.qsize() < self.buffer:
@@ -200,7 +206,6 @@ class ChangeHub:
         dropped = 1 + subscriber.queue.qsize()
         while not subscriber.queue.empty():
             subscriber.queue.get_nowait()
-        subscriber.overflowed = True
         self.unsubscribe(subscriber)
         self.metrics.dropped.inc(dropped)
         subscriber.on_overflow()

@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 import logging
 import re
+import uuid
 from collections.abc import Mapping
 from contextlib import aclosing
 from contextvars import ContextVar
 from typing import Any
 
 import orjson
+from graphql import GraphQLError
 from pymongo.asynchronous.collection import AsyncCollection
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -27,9 +29,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from api.errors import ApiError, SubscriptionLimit
 from api.http.cors import origin_pattern
+from api.http.error_masking import present
 from api.live.hub import ChangeHub
 from api.live.metrics import LiveMetrics
 from api.schema.context import Context
@@ -96,6 +100,7 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle(self) -> None:
         self.live = self.view.live  # type: ignore[attr-defined]
+        self.connection_id = uuid.uuid4().hex
         self.context.connection = self
         self.cut = asyncio.Event()
         self.keepalive: asyncio.Task[None] | None = None
@@ -149,6 +154,30 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 limit=limit,
             )
         return None
+
+    async def _send_result_stream(
+        self, operation: Operation[Context, None], result_source: Any
+    ) -> None:
+        # Strawberry's loop, with each event's errors shown as over HTTP: unexpected
+        # ones masked (logged with this connection's id), MongoDB's as unavailable.
+        first = True
+        async for result in result_source:
+            if first and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            if result.errors:
+                result.errors = [self.masked(error) for error in result.errors]
+            await operation.send_next(result)
+            first = False
+
+    def masked(self, error: GraphQLError) -> GraphQLError:
+        formatted = present(error, self.connection_id)
+        return GraphQLError(
+            formatted["message"], error.nodes, path=error.path, extensions=formatted["extensions"]
+        )
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         current_operation.set(operation.id)
