@@ -4,6 +4,7 @@ behind the request-id and CORS middleware."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Sequence
@@ -157,4 +158,6 @@ def serve(settings: Settings) -> None:
     config = server_config(
         app, settings, host=settings.host, port=settings.port, log_level="info", access_log=False
     )
-    Server(config, app).run()
+    # As uvicorn.run: uvicorn re-raises the Ctrl-C it handled once it has shut down.
+    with contextlib.suppress(KeyboardInterrupt):
+        Server(config, app).run()
