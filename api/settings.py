@@ -51,8 +51,10 @@ class Settings:
     # Subscriptions (GraphQL over WebSocket).
     max_subscriptions_per_connection: int = 20
     max_subscriptions: int = 1000
-    # Events a subscriber may fall behind before it is cut off.
-    subscription_buffer: int = 1000
+    # Events a subscriber may fall behind before it holds the stream back, and how
+    # long in all it may hold it back without catching up before it is cut off.
+    subscription_buffer: int = 100
+    slow_consumer_grace_s: int = 5
     connection_init_timeout_s: int = 10
     # graphql-transport-ws pings on an open connection; 0: none.
     keepalive_interval_s: int = 15
@@ -90,6 +92,9 @@ class Settings:
             ),
             subscription_buffer=_read(
                 env, "SUBSCRIPTION_BUFFER", _positive_int, defaults.subscription_buffer
+            ),
+            slow_consumer_grace_s=_read(
+                env, "SLOW_CONSUMER_GRACE", _positive_int, defaults.slow_consumer_grace_s
             ),
             connection_init_timeout_s=_read(
                 env,

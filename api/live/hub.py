@@ -1,9 +1,13 @@
 """One change stream on ``articles`` per process, fanned out to every subscriber.
 
 The stream is opened with the first subscriber and read by one task, so events
-reach each subscriber in commit order. Each subscriber has a bounded buffer: one
-that falls ``buffer`` events behind is cut off (its connection is told, see
-``api.live.transport``) rather than let memory grow. The resume token of the last
+reach each subscriber in commit order. Each subscriber has a bounded buffer (the
+documents in it are shared by all subscribers). When one is full the stream is
+held back, not buffered further: MongoDB's oplog keeps the events not yet read, so
+a burst (a bulk load) reaches every subscriber that keeps reading. A subscriber
+that holds the stream back for ``grace_s`` seconds in all without catching up is
+cut off (its connection is told, see ``api.live.transport``): memory stays bounded
+and one stuck client delays the others by at most that. The resume token of the last
 event read is kept; when the stream fails (an election, a lost connection) it is
 reopened after that token, so no event is lost or delivered twice.
 """
@@ -32,6 +36,8 @@ log = logging.getLogger("newsgraph.live")
 # idle getMore (a short one lets the task notice a close promptly).
 RETRY_SECONDS = 0.5
 MAX_AWAIT_MS = 500
+# How often a held-back stream checks whether its slow subscribers caught up.
+HOLD_POLL_S = 0.01
 # ChangeStreamHistoryLost: the resume token has left the oplog.
 HISTORY_LOST = 286
 
@@ -65,13 +71,20 @@ class Subscriber:
     on_overflow: Callable[[], None]
     # One slot more than the buffer, kept for CLOSED.
     queue: asyncio.Queue[Document | _Closed] = field(init=False)
+    # Seconds this subscriber has held the stream back since it last caught up.
+    held: float = 0.0
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.buffer + 1)
 
+    def full(self) -> bool:
+        return self.queue.qsize() >= self.buffer
+
     async def next(self) -> Document | None:
         """The next matching article, or None once the subscription is over."""
         item = await self.queue.get()
+        if self.queue.empty():
+            self.held = 0.0
         return None if isinstance(item, _Closed) else item
 
 
@@ -82,12 +95,14 @@ class ChangeHub:
         metrics: LiveMetrics,
         *,
         buffer: int,
+        grace_s: float,
         max_subscribers: int,
         open_timeout_s: float,
     ) -> None:
         self.collection = collection
         self.metrics = metrics
         self.buffer = buffer
+        self.grace_s = grace_s
         self.max_subscribers = max_subscribers
         self.open_timeout_s = open_timeout_s
         self.subscribers: set[Subscriber] = set()
@@ -176,19 +191,52 @@ class ChangeHub:
             while True:
                 event = await stream.try_next()
                 if event is not None:
-                    self._dispatch(event)
+                    await self._dispatch(event)
                 # After an event, its own token; after an empty batch, the server's
                 # latest, so a quiet stream does not fall behind the oplog.
                 self.resume_token = stream.resume_token
 
-    def _dispatch(self, event: Document) -> None:
+    async def _dispatch(self, event: Document) -> None:
         doc = event.get("fullDocument")
         if doc is None:  # updated, then deleted before the lookup
             return
         change = change_of(event)
-        for subscriber in list(self.subscribers):
-            if subscriber.change is change and self._wants(subscriber, doc):
-                self._offer(subscriber, doc)
+        targets = [
+            subscriber
+            for subscriber in self.subscribers
+            if subscriber.change is change and self._wants(subscriber, doc)
+        ]
+        await self._deliver(targets, doc)
+
+    async def _deliver(self, targets: list[Subscriber], doc: Document) -> None:
+        """Queue ``doc`` for each target. A full buffer holds the stream back (the
+        oplog keeps what is not read yet, so a burst is delivered, not dropped) while
+        its subscriber catches up; one that holds it back for ``grace_s`` in all
+        without catching up is cut off."""
+        waiting = []
+        for subscriber in targets:
+            if subscriber.full():
+                waiting.append(subscriber)
+            else:
+                subscriber.queue.put_nowait(doc)
+        loop = asyncio.get_running_loop()
+        while waiting:
+            started = loop.time()
+            await asyncio.sleep(HOLD_POLL_S)
+            held = loop.time() - started
+            still = []
+            for subscriber in waiting:
+                if subscriber not in self.subscribers:
+                    continue  # it left meanwhile
+                if not subscriber.full():
+                    subscriber.queue.put_nowait(doc)
+                    continue
+                subscriber.held += held
+                if subscriber.held >= self.grace_s:
+                    self._cut_off(subscriber)
+                else:
+                    still.append(subscriber)
+            waiting = still
 
     def _wants(self, subscriber: Subscriber, doc: Document) -> bool:
         try:
@@ -197,12 +245,9 @@ class ChangeHub:
             log.exception("could not match article %s against a filter", doc.get("_id"))
             return False
 
-    def _offer(self, subscriber: Subscriber, doc: Document) -> None:
-        if subscriber.queue.qsize() < self.buffer:
-            subscriber.queue.put_nowait(doc)
-            return
-        # Too slow: drop what it has waiting and tell its connection, which sends
-        # the error and closes (ending this subscription with it).
+    def _cut_off(self, subscriber: Subscriber) -> None:
+        """Too slow: drop what it has waiting and tell its connection, which sends the
+        error and closes (ending this subscription with it)."""
         dropped = 1 + subscriber.queue.qsize()
         while not subscriber.queue.empty():
             subscriber.queue.get_nowait()

@@ -68,6 +68,7 @@ class Live:
             articles,
             self.metrics,
             buffer=self.settings.subscription_buffer,
+            grace_s=self.settings.slow_consumer_grace_s,
             max_subscribers=self.settings.max_subscriptions,
             open_timeout_s=self.settings.mongo_timeout_ms / 1000,
         )
@@ -206,12 +207,14 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         """A subscription of this connection fell a whole buffer behind: tell the
         client (if the socket still takes anything) and close."""
         buffer = self.live.settings.subscription_buffer
-        reason = f"slow consumer: {buffer} events waiting (SUBSCRIPTION_BUFFER)"
+        grace = self.live.settings.slow_consumer_grace_s
+        reason = f"slow consumer: {buffer} events waiting for {grace} s"
         log.warning("closing a WebSocket: %s", reason)
         error = SubscriptionLimit(
-            f"Events arrived faster than this client read them: more than {buffer} were "
-            "waiting, so the subscription was stopped and the connection closed. Read "
-            "faster, or subscribe with a narrower filter.",
+            f"This client read events too slowly: {buffer} were waiting "
+            f"(SUBSCRIPTION_BUFFER) for {grace} s (SLOW_CONSUMER_GRACE), so the "
+            "subscription was stopped and the connection closed. Read faster, or "
+            "subscribe with a narrower filter.",
             limit=buffer,
         )
         message = {"id": operation_id, "type": "error", "payload": [error.formatted]}
