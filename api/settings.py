@@ -52,7 +52,7 @@ class Settings:
     max_subscriptions_per_connection: int = 20
     max_subscriptions: int = 1000
     # Events a subscriber may fall behind before it holds the stream back, and how
-    # long in all it may hold it back without catching up before it is cut off.
+    # long it may hold it back without taking an event before it is cut off.
     subscription_buffer: int = 100
     slow_consumer_grace_s: int = 5
     connection_init_timeout_s: int = 10

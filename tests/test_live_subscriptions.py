@@ -268,8 +268,9 @@ def test_a_slow_consumer_is_cut_off(
     serve_api: Callable[..., ServedAPI], load: Load, tmp_path: Path
 ) -> None:
     """The client stops reading; the server's socket buffers fill, its send blocks,
-    the subscriber's buffer (5 events) fills, it holds the stream back for the grace
-    (1 s) and is cut off: its events are dropped, not kept, and the socket closed."""
+    the subscriber's buffer (5 events) fills, it takes no event for the grace (1 s)
+    while the stream waits, and is cut off: its events are dropped, not kept, and
+    the socket closed."""
     api = serve_api(subscription_buffer=5, slow_consumer_grace_s=1)
     excerpt = "x" * 9000
     for n in range(120):

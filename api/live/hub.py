@@ -5,9 +5,10 @@ reach each subscriber in commit order. Each subscriber has a bounded buffer (the
 documents in it are shared by all subscribers). When one is full the stream is
 held back, not buffered further: MongoDB's oplog keeps the events not yet read, so
 a burst (a bulk load) reaches every subscriber that keeps reading. A subscriber
-that holds the stream back for ``grace_s`` seconds in all without catching up is
-cut off (its connection is told, see ``api.live.transport``): memory stays bounded
-and one stuck client delays the others by at most that. The resume token of the last
+that takes no event for ``grace_s`` seconds while the stream waits for it is cut
+off (its connection is told, see ``api.live.transport``): memory stays bounded and
+a stuck client delays the others by at most that. A client that reads, however
+slowly, is never cut off: the stream goes at its pace. The resume token of the last
 event read is kept; when the stream fails (an election, a lost connection) it is
 reopened after that token, so no event is lost or delivered twice.
 """
@@ -71,8 +72,8 @@ class Subscriber:
     on_overflow: Callable[[], None]
     # One slot more than the buffer, kept for CLOSED.
     queue: asyncio.Queue[Document | _Closed] = field(init=False)
-    # Seconds this subscriber has held the stream back since it last caught up.
-    held: float = 0.0
+    # When it last took an event (event-loop time).
+    last_taken: float = 0.0
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.buffer + 1)
@@ -83,8 +84,7 @@ class Subscriber:
     async def next(self) -> Document | None:
         """The next matching article, or None once the subscription is over."""
         item = await self.queue.get()
-        if self.queue.empty():
-            self.held = 0.0
+        self.last_taken = asyncio.get_running_loop().time()
         return None if isinstance(item, _Closed) else item
 
 
@@ -211,8 +211,8 @@ class ChangeHub:
     async def _deliver(self, targets: list[Subscriber], doc: Document) -> None:
         """Queue ``doc`` for each target. A full buffer holds the stream back (the
         oplog keeps what is not read yet, so a burst is delivered, not dropped) while
-        its subscriber catches up; one that holds it back for ``grace_s`` in all
-        without catching up is cut off."""
+        its subscriber takes events; one that takes none for ``grace_s`` while the
+        stream waits for it is cut off."""
         waiting = []
         for subscriber in targets:
             if subscriber.full():
@@ -220,19 +220,16 @@ class ChangeHub:
             else:
                 subscriber.queue.put_nowait(doc)
         loop = asyncio.get_running_loop()
+        since = loop.time()
         while waiting:
-            started = loop.time()
             await asyncio.sleep(HOLD_POLL_S)
-            held = loop.time() - started
             still = []
             for subscriber in waiting:
                 if subscriber not in self.subscribers:
                     continue  # it left meanwhile
                 if not subscriber.full():
                     subscriber.queue.put_nowait(doc)
-                    continue
-                subscriber.held += held
-                if subscriber.held >= self.grace_s:
+                elif loop.time() - max(since, subscriber.last_taken) >= self.grace_s:
                     self._cut_off(subscriber)
                 else:
                     still.append(subscriber)

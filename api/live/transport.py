@@ -208,13 +208,13 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
         client (if the socket still takes anything) and close."""
         buffer = self.live.settings.subscription_buffer
         grace = self.live.settings.slow_consumer_grace_s
-        reason = f"slow consumer: {buffer} events waiting for {grace} s"
+        reason = f"slow consumer: {buffer} events waiting, none taken for {grace} s"
         log.warning("closing a WebSocket: %s", reason)
         error = SubscriptionLimit(
-            f"This client read events too slowly: {buffer} were waiting "
-            f"(SUBSCRIPTION_BUFFER) for {grace} s (SLOW_CONSUMER_GRACE), so the "
-            "subscription was stopped and the connection closed. Read faster, or "
-            "subscribe with a narrower filter.",
+            f"This client stopped reading: {buffer} events were waiting "
+            f"(SUBSCRIPTION_BUFFER) and none was taken for {grace} s "
+            "(SLOW_CONSUMER_GRACE), so the subscription was stopped and the connection "
+            "closed. Read the socket continuously, or subscribe with a narrower filter.",
             limit=buffer,
         )
         message = {"id": operation_id, "type": "error", "payload": [error.formatted]}
