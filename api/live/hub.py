@@ -118,12 +118,7 @@ class ChangeHub:
         committed from then on reaches it."""
         if self.closing:
             raise ServiceUnavailable("The server is shutting down; reconnect in a moment.")
-        if len(self.subscribers) >= self.max_subscribers:
-            raise SubscriptionLimit(
-                f"This server has {self.max_subscribers} subscriptions open, its limit "
-                "(MAX_SUBSCRIPTIONS); retry later or on another instance.",
-                limit=self.max_subscribers,
-            )
+        self._check_room()
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="articles change stream")
         try:
@@ -133,10 +128,19 @@ class ChangeHub:
             raise ServiceUnavailable(
                 "The database is unavailable; retry in a few seconds."
             ) from None
+        self._check_room()  # again: others may have subscribed while this one waited
         subscriber = Subscriber(change, where, self.buffer, on_overflow)
         self.subscribers.add(subscriber)
         self.metrics.active.set(len(self.subscribers))
         return subscriber
+
+    def _check_room(self) -> None:
+        if len(self.subscribers) >= self.max_subscribers:
+            raise SubscriptionLimit(
+                f"This server has {self.max_subscribers} subscriptions open, its limit "
+                "(MAX_SUBSCRIPTIONS); retry later or on another instance.",
+                limit=self.max_subscribers,
+            )
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
