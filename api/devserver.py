@@ -40,6 +40,8 @@ def load_seeds(uri: str, database: str) -> None:
 
 def serve(settings: Settings) -> None:
     print(f"GraphiQL: http://{settings.host}:{settings.port}/graphql", flush=True)
+    if settings.web_dist is not None:
+        print(f"Web app: http://{settings.host}:{settings.port}/", flush=True)
     serve_app(settings)
 
 

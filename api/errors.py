@@ -58,6 +58,13 @@ class PersistedQueryNotFound(ApiError):
         super().__init__("PersistedQueryNotFound")
 
 
+class PrimaryUnavailable(ApiError):
+    """A write (registering a persisted query) found no MongoDB primary, though reads
+    may still be served by secondaries. Answered with HTTP 503 and Retry-After."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 class PersistedQueryNotAllowed(ApiError):
     """Safelist mode: the query is not one of the registered ones."""
 
@@ -72,3 +79,10 @@ class SubscriptionLimit(ApiError):
 
 class ServiceUnavailable(ApiError):
     code = "SERVICE_UNAVAILABLE"
+
+
+class DatabaseNotLoaded(ApiError):
+    """The database lacks what the loader creates (collections, indexes): the
+    operator runs the loader, the client retries later. Answered with HTTP 503."""
+
+    code = "DATABASE_NOT_LOADED"

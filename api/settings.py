@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
+from api.http.manifest import ManifestError, load_manifest
 from storage.contract import database_name
 
 DEFAULT_URI = "mongodb://127.0.0.1:27017/"
@@ -28,6 +30,11 @@ class Settings:
     # How long a request waits for MongoDB before it is answered as unavailable:
     # below 3 s, so an outage is reported within 3 s.
     mongo_timeout_ms: int = 2000
+    # Where reads go. News tolerates a secondary's lag, so by default a lost primary
+    # fails no read: they go to a secondary until a new primary is elected.
+    mongo_read_preference: str = "primaryPreferred"
+    # Secondaries further behind the primary than this are not read (None: any lag).
+    mongo_max_staleness_s: int | None = None
 
     # Resource limits, checked before any resolver runs.
     max_depth: int = 12
@@ -47,6 +54,29 @@ class Settings:
     # Automatic persisted queries.
     apq_max_queries: int = 10_000
     apq_safelist: bool = False
+    # A persisted query manifest whose operations are the whole safelist.
+    apq_manifest: Path | None = None
+
+    # The built web app (web/dist), served at / when set.
+    web_dist: Path | None = None
+
+    # Overload and hostile connections (api/http/admission.py, api/http/connections.py).
+    # At most this many GraphQL requests execute at once (measured: bench/overload.py)...
+    max_concurrent_requests: int = 8
+    # ... this many more wait for a slot; beyond them a request is answered 503 at once.
+    admission_queue: int = 8
+    # From admission (the queue included) to the answer; MongoDB operations included.
+    request_deadline_ms: int = 5000
+    # A request's headers, then its body, must have arrived within these.
+    header_timeout_ms: int = 10_000
+    body_timeout_ms: int = 20_000
+    # A connection whose request was shed is not read again for this long: a client
+    # retrying at once in a loop would otherwise take the admitted requests' CPU.
+    shed_pause_ms: int = 500
+    # Open connections (HTTP and WebSocket) per process; beyond, new ones are refused.
+    max_connections: int = 1000
+    # Seconds an idle keep-alive connection stays open.
+    keep_alive_timeout: int = 5
 
     # Subscriptions (GraphQL over WebSocket).
     max_subscriptions_per_connection: int = 20
@@ -63,6 +93,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         defaults = cls()
+        no_manifest: tuple[bool, Path | None] = (defaults.apq_safelist, None)
+        safelist = _read(env, "APQ_SAFELIST", _safelist, no_manifest)
         return cls(
             mongodb_uri=env.get("MONGODB_URI") or DEFAULT_URI,
             database=database_name(),
@@ -70,6 +102,12 @@ class Settings:
             port=_read(env, "PORT", _positive_int, defaults.port),
             mongo_timeout_ms=_read(
                 env, "MONGO_TIMEOUT_MS", _positive_int, defaults.mongo_timeout_ms
+            ),
+            mongo_read_preference=_read(
+                env, "MONGO_READ_PREFERENCE", _read_preference, defaults.mongo_read_preference
+            ),
+            mongo_max_staleness_s=_read(
+                env, "MONGO_MAX_STALENESS_S", _max_staleness, defaults.mongo_max_staleness_s
             ),
             max_depth=_read(env, "MAX_QUERY_DEPTH", _positive_int, defaults.max_depth),
             max_aliases=_read(env, "MAX_QUERY_ALIASES", _positive_int, defaults.max_aliases),
@@ -80,7 +118,27 @@ class Settings:
             cache_max_age=_read(env, "CACHE_MAX_AGE", _non_negative_int, defaults.cache_max_age),
             cors_origins=_read(env, "CORS_ORIGINS", parse_origins, defaults.cors_origins),
             apq_max_queries=_read(env, "APQ_MAX_QUERIES", _positive_int, defaults.apq_max_queries),
-            apq_safelist=_read(env, "APQ_SAFELIST", _boolean, defaults.apq_safelist),
+            apq_safelist=safelist[0],
+            apq_manifest=safelist[1],
+            web_dist=_read(env, "WEB_DIST", _web_dist, defaults.web_dist),
+            max_concurrent_requests=_read(
+                env, "MAX_CONCURRENT_REQUESTS", _positive_int, defaults.max_concurrent_requests
+            ),
+            admission_queue=_read(
+                env, "ADMISSION_QUEUE", _non_negative_int, defaults.admission_queue
+            ),
+            request_deadline_ms=_read(
+                env, "REQUEST_DEADLINE_MS", _positive_int, defaults.request_deadline_ms
+            ),
+            header_timeout_ms=_read(
+                env, "HEADER_TIMEOUT_MS", _positive_int, defaults.header_timeout_ms
+            ),
+            body_timeout_ms=_read(env, "BODY_TIMEOUT_MS", _positive_int, defaults.body_timeout_ms),
+            shed_pause_ms=_read(env, "SHED_PAUSE_MS", _non_negative_int, defaults.shed_pause_ms),
+            max_connections=_read(env, "MAX_CONNECTIONS", _positive_int, defaults.max_connections),
+            keep_alive_timeout=_read(
+                env, "KEEP_ALIVE_TIMEOUT", _positive_int, defaults.keep_alive_timeout
+            ),
             max_subscriptions_per_connection=_read(
                 env,
                 "MAX_SUBSCRIPTIONS_PER_CONNECTION",
@@ -105,7 +163,20 @@ class Settings:
             keepalive_interval_s=_read(
                 env, "KEEPALIVE_INTERVAL", _non_negative_int, defaults.keepalive_interval_s
             ),
-        )
+        )._checked()
+
+    def _checked(self) -> Settings:
+        if self.mongo_max_staleness_s is not None and self.mongo_read_preference == "primary":
+            raise SettingsError(
+                "MONGO_MAX_STALENESS_S applies only to reads from secondaries: unset it, or "
+                "set MONGO_READ_PREFERENCE to another mode than primary"
+            )
+        return self
+
+
+READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
+# MongoDB's floor for maxStalenessSeconds (a secondary's lag is only estimated).
+MIN_MAX_STALENESS_S = 90
 
 
 def parse_origins(value: str) -> tuple[str, ...]:
@@ -135,6 +206,44 @@ def _non_negative_int(value: str) -> int:
     if number < 0:
         raise ValueError("expected a whole number, 0 or more")
     return number
+
+
+def _safelist(value: str) -> tuple[bool, Path | None]:
+    """true/false, or the path of a persisted query manifest (safelist on)."""
+    try:
+        return _boolean(value), None
+    except ValueError:
+        pass
+    path = Path(value)
+    if not path.is_file():
+        raise ValueError("expected true, false or the path of a persisted query manifest file")
+    try:
+        load_manifest(path)
+    except ManifestError as exc:
+        raise ValueError(str(exc)) from None
+    return True, path
+
+
+def _web_dist(value: str) -> Path:
+    path = Path(value)
+    if not (path / "index.html").is_file():
+        raise ValueError(f"no index.html in {path}: build the app first (make web)")
+    return path
+
+
+def _read_preference(value: str) -> str:
+    by_lowered = {mode.lower(): mode for mode in READ_PREFERENCES}
+    mode = by_lowered.get(value.lower())
+    if mode is None:
+        raise ValueError(f"expected one of {', '.join(READ_PREFERENCES)}")
+    return mode
+
+
+def _max_staleness(value: str) -> int:
+    seconds = int(value)
+    if seconds < MIN_MAX_STALENESS_S:
+        raise ValueError(f"expected a whole number of seconds, {MIN_MAX_STALENESS_S} or more")
+    return seconds
 
 
 def _boolean(value: str) -> bool:

@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +72,20 @@ def free_port() -> int:
 class Mongod:
     """A private mongod process. Use as a context manager, or call start()/stop()."""
 
-    def __init__(self, dbpath: Path, port: int | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        dbpath: Path,
+        port: int | None = None,
+        binary: str | None = None,
+        replica_set: str = REPLICA_SET,
+        parameters: Mapping[str, str] | None = None,
+    ) -> None:
         self.dbpath = Path(dbpath)
         self.port = port or free_port()
         self.binary = binary or find_mongod()
+        self.replica_set = replica_set
+        # More --setParameter name=value (the tests' enableTestCommands=1, for failpoints).
+        self.parameters = dict(parameters or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -87,13 +97,24 @@ class Mongod:
         return self.dbpath / "mongod.log"
 
     def start(self, timeout: float = 30.0) -> Mongod:
+        """Start mongod and wait until it is the primary of its one-member set."""
+        self.launch()
+        try:
+            self._wait_until_primary(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def launch(self) -> None:
+        """Start the process, without waiting for it (see ReplicaSet)."""
         self.dbpath.mkdir(parents=True, exist_ok=True)
         command = [
             self.binary,
             "--dbpath", str(self.dbpath),
             "--port", str(self.port),
             "--bind_ip", "127.0.0.1",
-            "--replSet", REPLICA_SET,
+            "--replSet", self.replica_set,
             "--logpath", str(self.logpath),
             "--logappend",
             "--quiet",
@@ -101,6 +122,8 @@ class Mongod:
             "--wiredTigerCacheSizeGB", "0.5",
             "--setParameter", "diagnosticDataCollectionEnabled=false",
         ]  # fmt: skip
+        for name, value in self.parameters.items():
+            command += ["--setParameter", f"{name}={value}"]
         # Own process group: a Ctrl-C on the terminal reaches us, not mongod,
         # so we can shut it down cleanly in order.
         self.process = subprocess.Popen(
@@ -110,12 +133,6 @@ class Mongod:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        try:
-            self._wait_until_primary(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
     def _wait_until_primary(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -158,7 +175,7 @@ class Mongod:
             if exc.code != 94:  # NotYetInitialized: a new data directory
                 raise
             members = [{"_id": 0, "host": f"127.0.0.1:{self.port}"}]
-            client.admin.command("replSetInitiate", {"_id": REPLICA_SET, "members": members})
+            client.admin.command("replSetInitiate", {"_id": self.replica_set, "members": members})
             return
         config["members"] = [{**config["members"][0], "host": f"127.0.0.1:{self.port}"}]
         config["version"] = int(config["version"]) + 1
@@ -176,6 +193,13 @@ class Mongod:
             process.kill()
             process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL: a server lost without warning (failover tests)."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+
     def __enter__(self) -> Mongod:
         return self.start() if self.process is None else self
 
@@ -186,6 +210,141 @@ class Mongod:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class ReplicaSet:
+    """Several private mongod processes on free ports forming one replica set, for
+    failover tests: ``members[i].kill()`` is a primary lost without warning.
+
+    Elections are quicker than MongoDB's default (``election_timeout_ms``), so a test
+    sees a new primary within a few seconds."""
+
+    def __init__(
+        self,
+        directory: Path,
+        members: int = 3,
+        name: str = "rs-failover",
+        election_timeout_ms: int = 2000,
+    ) -> None:
+        binary = find_mongod()
+        self.name = name
+        self.election_timeout_ms = election_timeout_ms
+        self.members = [
+            Mongod(Path(directory) / f"member{n}", binary=binary, replica_set=name)
+            for n in range(members)
+        ]
+
+    @property
+    def uri(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{member.port}" for member in self.members)
+        return f"mongodb://{hosts}/?replicaSet={self.name}"
+
+    def start(self, timeout: float = 60.0) -> ReplicaSet:
+        try:
+            for member in self.members:
+                member.launch()
+            self._initiate(timeout)
+            self.wait_for_primary(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _initiate(self, timeout: float) -> None:
+        first = self.members[0]
+        config = {
+            "_id": self.name,
+            "members": [
+                {"_id": n, "host": f"127.0.0.1:{member.port}"}
+                for n, member in enumerate(self.members)
+            ],
+            "settings": {"electionTimeoutMillis": self.election_timeout_ms},
+        }
+        deadline = time.monotonic() + timeout
+        client: MongoClient[dict[str, object]] = MongoClient(
+            first.uri, serverSelectionTimeoutMS=500
+        )
+        try:
+            while True:
+                try:
+                    for member in self.members:
+                        _ping(member.uri)
+                    client.admin.command("replSetInitiate", config)
+                    return
+                except PyMongoError:
+                    if time.monotonic() > deadline:
+                        raise MongodError(
+                            f"replica set {self.name} could not be initiated; see {first.logpath}"
+                        ) from None
+                    time.sleep(0.2)
+        finally:
+            client.close()
+
+    def primary(self) -> Mongod | None:
+        """The member that is primary now, if any."""
+        for member in self.members:
+            if member.process is None or member.process.poll() is not None:
+                continue
+            try:
+                hello = _command(member.uri, "hello")
+            except PyMongoError:
+                continue
+            if hello.get("isWritablePrimary"):
+                return member
+        return None
+
+    def wait_for_primary(self, timeout: float = 60.0) -> Mongod:
+        """The primary, once there is one and every live member is primary or secondary."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            primary = self.primary()
+            if primary is not None and self._all_members_up():
+                return primary
+            time.sleep(0.2)
+        raise MongodError(f"replica set {self.name} has no primary after {timeout:.0f}s")
+
+    def _all_members_up(self) -> bool:
+        for member in self.members:
+            if member.process is None or member.process.poll() is not None:
+                continue
+            try:
+                hello = _command(member.uri, "hello")
+            except PyMongoError:
+                return False
+            if not (hello.get("isWritablePrimary") or hello.get("secondary")):
+                return False
+        return True
+
+    def stop(self) -> None:
+        """Kill every member: the set's data is throwaway, and a clean shutdown of a
+        replica set waits for its secondaries to catch up (about 15 s a member)."""
+        for member in self.members:
+            member.kill()
+
+    def __enter__(self) -> ReplicaSet:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _command(uri: str, name: str) -> dict[str, object]:
+    client: MongoClient[dict[str, object]] = MongoClient(
+        uri, serverSelectionTimeoutMS=500, connectTimeoutMS=500
+    )
+    try:
+        return dict(client.admin.command(name))
+    finally:
+        client.close()
+
+
+def _ping(uri: str) -> None:
+    _command(uri, "ping")
 
 
 def private_data_dir() -> Path:

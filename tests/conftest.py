@@ -108,6 +108,7 @@ class ServedAPI:
         port = free_port()
         self.port = port
         self.app = create_app(settings, event_listeners=[counter])
+        # The production server configuration: its protocol, limits and timeouts.
         config = server_config(
             self.app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
         )
@@ -119,6 +120,7 @@ class ServedAPI:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("the API server did not start")
             time.sleep(0.01)
+        self.port = port
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
 
     def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from api.devserver import dev_settings
 from api.http.cors import DEV_ORIGINS
 from api.store import reads
-from tests.conftest import ServedAPI
+from tests.conftest import SEEDS, ServedAPI
 from tests.test_api import HOME
 
 COUNT = "{ articles { totalCount } }"
@@ -55,7 +55,8 @@ def test_errors_and_posts_are_not_stored(seeded_api: ServedAPI) -> None:
     assert "etag" not in post.headers
 
 
-def test_max_age_is_configurable(serve_api: Any) -> None:
+def test_max_age_is_configurable(serve_api: Any, load: Any) -> None:
+    assert load(SEEDS).errors == []
     api = serve_api(cache_max_age=5)
     assert get(api, COUNT).headers["cache-control"] == "public, max-age=5"
 

@@ -1,5 +1,6 @@
 """The Starlette application: GraphQL at /graphql, /healthz, /readyz and /metrics,
-behind the request-id and CORS middleware."""
+and the built web app at / when WEB_DIST is set, behind the request-id and CORS
+middleware."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,19 +21,24 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from api.http import graphiql
+from api.http.admission import AdmissionMiddleware, Gate
+from api.http.connections import guarded_protocol
 from api.http.cors import cors_middleware
+from api.http.manifest import load_manifest
 from api.http.metrics import Metrics
 from api.http.persisted import PersistedQueries
 from api.http.request_ids import RequestIdMiddleware
 from api.http.view import NewsGraphQL
+from api.http.web import WebApp
 from api.live.metrics import LiveMetrics
 from api.live.transport import Live
 from api.schema.root import schema as default_schema
 from api.settings import Settings
 from api.store import reads
+from api.store.readiness import Readiness
 from storage.contract import ARTICLES
 
 log = logging.getLogger("newsgraph.api")
@@ -56,17 +63,24 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready to serve: MongoDB answers. 503 when it does not."""
+    """Ready to serve: MongoDB answers and the loader has prepared the database.
+    503 with the reason otherwise."""
     settings: Settings = request.app.state.settings
     client: AsyncMongoClient[reads.Document] = request.app.state.mongo
+    readiness: Readiness = request.app.state.readiness
+    db = client[settings.database]
     try:
         async with asyncio.timeout(settings.mongo_timeout_ms / 1000):
-            await reads.ping(client[settings.database])
+            await reads.ping(db)
+            not_loaded = await readiness.not_loaded_reason(db)
     except (PyMongoError, TimeoutError) as exc:
         log.warning("readyz: MongoDB not reachable: %s", exc)
         return JSONResponse(
             {"status": "unavailable", "reason": "MongoDB is not reachable"}, status_code=503
         )
+    if not_loaded is not None:
+        log.warning("readyz: %s", not_loaded)
+        return JSONResponse({"status": "not_loaded", "reason": not_loaded}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 
@@ -91,11 +105,14 @@ def create_app(
             # then noticed, and the requests waiting on it failed, in about 5 s
             # instead of 15, and a server that comes back is used sooner.
             heartbeatFrequencyMS=1000,
+            readPreference=settings.mongo_read_preference,
+            maxStalenessSeconds=settings.mongo_max_staleness_s or -1,
             appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
         app.state.mongo = client
         app.state.settings = settings
+        app.state.readiness = Readiness()
         app.state.live = live
         live.start(client[settings.database][ARTICLES])
         try:
@@ -108,23 +125,53 @@ def create_app(
         max_queries=settings.apq_max_queries,
         safelist=settings.apq_safelist,
         max_query_bytes=settings.max_query_bytes,
+        manifest=load_manifest(settings.apq_manifest) if settings.apq_manifest else None,
     )
     graphql = NewsGraphQL(default_schema, settings, persisted, metrics, live)
-    return Starlette(
-        routes=[
-            Route("/graphql", graphql),
-            WebSocketRoute("/graphql", graphql),
-            Mount(graphiql.PREFIX, graphiql.static_files(), name="graphiql"),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics.endpoint),
-        ],
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
+        Mount(graphiql.PREFIX, graphiql.static_files(), name="graphiql"),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics.endpoint),
+    ]
+    if settings.web_dist is not None:
+        routes.append(Mount("/", WebApp(settings.web_dist)))
+    gate = Gate(settings.max_concurrent_requests, settings.admission_queue)
+    app = Starlette(
+        routes=routes,
         middleware=[
             # Outermost first: every response, CORS preflights included, gets an id.
             Middleware(RequestIdMiddleware),
             cors_middleware(settings.cors_origins),
+            # Inside CORS, so that a browser can read a 503 too.
+            Middleware(
+                AdmissionMiddleware,
+                gate=gate,
+                deadline_ms=settings.request_deadline_ms,
+                max_body_bytes=settings.max_body_bytes,
+                metrics=metrics.load,
+            ),
         ],
         lifespan=lifespan,
+    )
+    app.state.metrics = metrics  # for server_config
+    app.state.gate = gate
+    return app
+
+
+def server_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the app: the connection limits and timeouts of
+    api.http.connections. ``options`` are passed on (host, port, log_level...)."""
+    metrics: Metrics = app.state.metrics
+    return uvicorn.Config(
+        app,
+        http=guarded_protocol(settings, metrics.load, app.state.gate),
+        timeout_keep_alive=settings.keep_alive_timeout,
+        # A WebSocket message is a GraphQL request: at most MAX_BODY_BYTES, like a body.
+        ws_max_size=settings.max_body_bytes,
+        **options,
     )
 
 
@@ -144,11 +191,6 @@ class Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def server_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn.Config:
-    # A WebSocket message is a GraphQL request: at most MAX_BODY_BYTES, like a body.
-    return uvicorn.Config(app, ws_max_size=settings.max_body_bytes, **options)
-
-
 def serve(settings: Settings) -> None:
     """Run the app with uvicorn on settings.host:port until stopped.
 
@@ -156,8 +198,16 @@ def serve(settings: Settings) -> None:
     so uvicorn's own access line would only repeat it, at a cost on every request."""
     app = create_app(settings)
     config = server_config(
-        app, settings, host=settings.host, port=settings.port, log_level="info", access_log=False
+        app,
+        settings,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
     )
-    # As uvicorn.run: uvicorn re-raises the Ctrl-C it handled once it has shut down.
+    server = Server(config, app)
+    # As uvicorn.run: Ctrl-C is a normal stop; a server that never started is not.
     with contextlib.suppress(KeyboardInterrupt):
-        Server(config, app).run()
+        server.run()
+    if not server.started:
+        sys.exit("error: the API server did not start; see the log above.")

@@ -11,6 +11,8 @@ from typing import Any
 from graphql import GraphQLError, GraphQLSyntaxError
 from pymongo.errors import ConnectionFailure
 
+from api.http import deadline
+
 log = logging.getLogger("newsgraph.api")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
@@ -27,6 +29,12 @@ def present(error: GraphQLError, request_id: str) -> dict[str, Any]:
         if "code" not in extensions:
             syntax = isinstance(cause or error, GraphQLSyntaxError)
             extensions["code"] = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+    elif deadline.is_deadline_error(cause):
+        # MongoDB gave up at the request's deadline: the same answer as when the
+        # deadline cancels the request itself.
+        expired = deadline.exceeded()
+        formatted["message"] = expired.message
+        extensions = {**(expired.extensions or {}), "requestId": request_id}
     elif isinstance(cause, ConnectionFailure):
         log.warning("request %s: MongoDB unavailable at %s: %s", request_id, where, cause)
         formatted["message"] = "The database is unavailable; retry in a few seconds."

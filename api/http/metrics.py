@@ -17,6 +17,7 @@ from pymongo.monitoring import (
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.http.load_metrics import LoadMetrics
 from api.http.request_log import RequestRecord, current_record
 
 # Operation names come from clients: only this many distinct ones get a label of
@@ -61,6 +62,7 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.load = LoadMetrics(self.registry)
         self.operations: set[str] = set()
 
     def observe(self, record: RequestRecord) -> None:
@@ -71,6 +73,8 @@ class Metrics:
             self.cost.observe(record.cost)
         if record.apq is not None:
             self.apq.labels(record.apq).inc()
+        if record.outcome == "deadline_exceeded":
+            self.load.deadline_expired()
 
     def operation_label(self, name: str | None) -> str:
         if not name:

@@ -13,7 +13,10 @@ its next request). Each process keeps the texts it has seen in a small LRU, so a
 hit usually costs no round trip.
 
 Safelist mode (``APQ_SAFELIST``) closes registration: only queries already
-registered run, whether sent by hash or as text.
+registered run, whether sent by hash or as text. Given a manifest (``APQ_SAFELIST``
+naming a persisted query manifest file, ``api/http/manifest.py``), the safelist is
+exactly the manifest's operations: nothing registered in MongoDB widens it, and a
+lookup costs no round trip.
 """
 
 from __future__ import annotations
@@ -25,9 +28,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
-from api.errors import BadRequest, PersistedQueryNotAllowed, PersistedQueryNotFound
+from api.errors import (
+    BadRequest,
+    PersistedQueryNotAllowed,
+    PersistedQueryNotFound,
+    PrimaryUnavailable,
+)
 from api.store.reads import Database
 from storage.contract import PERSISTED_QUERIES
 
@@ -40,10 +48,17 @@ def sha256_of(query: str) -> str:
 
 
 class PersistedQueries:
-    def __init__(self, max_queries: int, safelist: bool, max_query_bytes: int) -> None:
+    def __init__(
+        self,
+        max_queries: int,
+        safelist: bool,
+        max_query_bytes: int,
+        manifest: Mapping[str, str] | None = None,
+    ) -> None:
         self.max_queries = max_queries
-        self.safelist = safelist
+        self.safelist = safelist or manifest is not None
         self.max_query_bytes = max_query_bytes
+        self.manifest = manifest
         self._texts: OrderedDict[str, str] = OrderedDict()
 
     async def resolve(
@@ -73,6 +88,8 @@ class PersistedQueries:
         return query, "registered"
 
     async def lookup(self, db: Database, digest: str) -> str | None:
+        if self.manifest is not None:
+            return self.manifest.get(digest)
         text = self._texts.get(digest)
         if text is None:
             doc = await db[PERSISTED_QUERIES].find_one({"_id": digest}, {"query": 1})
@@ -85,6 +102,16 @@ class PersistedQueries:
     async def register(self, db: Database, digest: str, query: str) -> None:
         if len(query.encode("utf-8")) > self.max_query_bytes or digest in self._texts:
             return  # refused by the size limit anyway / already registered
+        try:
+            await self._write(db, digest, query)
+        except ConnectionFailure as exc:
+            raise PrimaryUnavailable(
+                "Registering a persisted query is a write, which needs the MongoDB primary, "
+                "and none is reachable (an election may be in progress). Reads are still "
+                "served: retry in a few seconds, or send the query without persistedQuery.",
+            ) from exc
+
+    async def _write(self, db: Database, digest: str, query: str) -> None:
         collection = db[PERSISTED_QUERIES]
         try:
             result = await collection.update_one(

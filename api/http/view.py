@@ -12,7 +12,7 @@ import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, OperationType, get_operation_ast
 from pymongo import AsyncMongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -25,7 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from api.errors import ApiError, BadRequest, PersistedQueryNotFound
-from api.http import graphiql
+from api.http import deadline, graphiql
 from api.http.body_limit import BodyTooLarge, limit_body
 from api.http.caching import apply_caching
 from api.http.error_masking import UNAVAILABLE, as_graphql_error, present
@@ -40,7 +40,12 @@ from api.store import reads
 
 # The HTTP status a response gets when its first error has this code; 200 otherwise,
 # as GraphQL over HTTP answers errors in the body.
-STATUS_BY_CODE = {"SERVICE_UNAVAILABLE": 503, "BAD_REQUEST": 400}
+STATUS_BY_CODE = {
+    "SERVICE_UNAVAILABLE": 503,
+    "DATABASE_NOT_LOADED": 503,
+    "BAD_REQUEST": 400,
+    "DEADLINE_EXCEEDED": 504,
+}
 # Strawberry's refusals of malformed HTTP requests, said so the client can act.
 CLEARER_REASONS = {
     "Batching is not enabled": "Batched requests are not supported: send one operation "
@@ -135,7 +140,10 @@ class NewsGraphQL(GraphQL[Context, None]):
 
     async def answer(self, request: Request, record: RequestRecord) -> Response:
         try:
-            response = await self.run(request)
+            async with deadline.within(self.settings.request_deadline_ms):
+                response = await self.run(request)
+        except TimeoutError:
+            response = self.timed_out(request, record)
         except BodyTooLarge as exc:
             response = self.error_response(exc, 413, record)
         except HTTPException as exc:
@@ -151,10 +159,24 @@ class NewsGraphQL(GraphQL[Context, None]):
         cacheable = record.graphql and record.outcome == "ok"
         return apply_caching(request, response, cacheable, self.settings.cache_max_age)
 
+    def timed_out(self, request: Request, record: RequestRecord) -> Response:
+        """The deadline cancelled the request: DEADLINE_EXCEEDED, unless it was
+        waiting for a MongoDB that cannot be reached (SERVICE_UNAVAILABLE)."""
+        client: AsyncMongoClient[reads.Document] = request.app.state.mongo
+        if not client.topology_description.has_readable_server():
+            unreachable = ServerSelectionTimeoutError("no MongoDB server is reachable")
+            return self.error_response(as_graphql_error(unreachable), 503, record)
+        return self.error_response(deadline.exceeded(), 504, record)
+
     def parse_json(self, data: str | bytes) -> Any:
         # The body, and GET's variables and extensions, must be JSON objects
-        # (a list is a batch, refused later with its own message).
-        parsed = super().parse_json(data)
+        # (a list is a batch, refused later with its own message). orjson refuses
+        # nesting deeper than 1,024 levels with an error, where json recurses until
+        # RecursionError.
+        try:
+            parsed = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(400, f"The request is not valid JSON: {exc}.") from None
         if not isinstance(parsed, dict | list):
             raise HTTPException(400, "Expected a JSON object (a GraphQL request).")
         return parsed

@@ -14,6 +14,7 @@ from api.live.subscription import Subscription
 from api.schema.context import Info
 from api.schema.ids import from_global_id
 from api.schema.inputs import MOST_ARTICLES, ArticleFilter, ArticleOrder, CatalogOrder, conditions
+from api.schema.loaded import RequireLoadedDatabase
 from api.schema.types import (
     Article,
     ArticleSearchConnection,
@@ -170,6 +171,7 @@ schema = strawberry.Schema(
     query=Query,
     subscription=Subscription,
     types=[Article, Provider, Topic, Category],
-    # Limits, cost, and parse/validation caches: see api.limits.guard.
-    extensions=schema_extensions(),
+    # Limits, cost, and parse/validation caches: see api.limits.guard; then no query
+    # runs on a database the loader has not prepared (api.schema.loaded).
+    extensions=[*schema_extensions(), RequireLoadedDatabase],
 )

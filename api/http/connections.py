@@ -1,0 +1,252 @@
+"""Connection hygiene, in uvicorn's httptools HTTP protocol (uvicorn has no such
+timeouts: its only one is the keep-alive timeout, between requests).
+
+- A request's head must arrive within ``HEADER_TIMEOUT_MS`` of the connection's
+  opening, or of the request's first byte on a kept-alive connection; its body
+  within ``BODY_TIMEOUT_MS`` of the head. Otherwise the client gets 408 and the
+  connection is closed: a slowloris client cannot hold connections open.
+- At most ``MAX_CONNECTIONS`` connections are open at once; a connection past that
+  is answered 503 with ``Retry-After`` and closed as it opens, and the connections
+  already open are served as before. WebSocket connections count: uvicorn keeps
+  them in the same set as HTTP ones.
+- Idle keep-alive connections close after ``KEEP_ALIVE_TIMEOUT`` (uvicorn's own).
+- Shedding's cheap path: while the admission gate (api.http.admission) is full, a
+  GraphQL request is answered 503 here, from bytes made once, before any task or
+  middleware exists; and a connection whose request was shed is not read again for
+  ``SHED_PAUSE_MS``. A client that retries at once in a loop would otherwise take
+  the CPU the admitted requests need: under overload most requests are refused,
+  and each costs the event loop a parse, a task and a trip through the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httptools
+import orjson
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from api.http.admission import RETRY_AFTER_S, SHED, Gate, overloaded_body
+from api.http.load_metrics import LoadMetrics
+from api.settings import Settings
+
+ADMITTED_PATHS = frozenset({b"/graphql"})  # those AdmissionMiddleware admits
+# How often the deadlines are checked: a connection is closed up to this late.
+SWEEP_S = 0.25
+
+
+def _error(code: str, message: str) -> bytes:
+    error = {"message": message, "extensions": {"code": code}}
+    return orjson.dumps({"data": None, "errors": [error]})
+
+
+def _response(status: str, body: bytes, *headers: str) -> bytes:
+    head = [
+        f"HTTP/1.1 {status}",
+        "content-type: application/json",
+        f"content-length: {len(body)}",
+        "cache-control: no-store",
+        *headers,
+    ]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline on each request's head and body
+    and a bound on open connections. Configured by ``guarded_protocol``."""
+
+    header_timeout: float
+    body_timeout: float
+    shed_pause: float
+    max_connections: int
+    metrics: LoadMetrics
+    timed_out: dict[str, bytes]
+    refused: bytes
+
+    gate: Gate
+    overloaded: bytes
+    overloaded_close: bytes
+
+    phase: str | None = None  # "header_timeout" or "body_timeout" while one runs
+    phase_since = 0.0  # loop.time() when it began
+    shedding: bool = False  # the current request is refused: read it, then 503
+    resume_at: float | None = None  # loop.time() when a shed connection is read again
+    sweeping: bool = False  # set on the class bound to one server (guarded_protocol)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        connections = self.connections
+        if not type(self).sweeping:
+            type(self).sweeping = True
+            self.metrics.connections.set_function(lambda: len(connections))
+            self.loop.call_later(SWEEP_S, _sweep, self.loop, connections)
+        if len(connections) > self.max_connections:
+            self.metrics.connection_closed("refused")
+            self.transport.write(self.refused)
+            self.transport.close()
+            return
+        self._watch("header_timeout")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._watch(None)
+        super().connection_lost(exc)
+
+    # The parser's callbacks: a message begins at its first byte.
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._watch("header_timeout")  # the first request's keeps the connection's start
+
+    def on_headers_complete(self) -> None:
+        self._watch("body_timeout")
+        if self._should_shed():
+            self.shedding = True
+            return
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self.shedding:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._watch(None)
+        if self.shedding:
+            self.shedding = False
+            self._shed()
+            return
+        super().on_message_complete()
+
+    def _should_shed(self) -> bool:
+        """Shed here, before any task or middleware exists, when the gate is full and
+        this is a GraphQL request with nothing of this connection's still being
+        answered (so the 503 cannot overtake an earlier response)."""
+        return (
+            self.gate.full()
+            and (self.cycle is None or self.cycle.response_complete)
+            and not self.pipeline
+            and self.parser.get_method() != b"OPTIONS"
+            and not self.parser.should_upgrade()
+            and httptools.parse_url(self.url).path in ADMITTED_PATHS
+        )
+
+    def _shed(self) -> None:
+        self.metrics.request_shed("queue_full")
+        if not self.parser.should_keep_alive():
+            self.transport.write(self.overloaded_close)
+            self.transport.close()
+            return
+        self.transport.write(self.overloaded)
+        self._pause_after_shedding()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._watch(None)  # the WebSocket protocol owns the connection from here
+        super().handle_websocket_upgrade()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.scope.get(SHED) and not self.transport.is_closing():
+            self._pause_after_shedding()
+
+    def _pause_after_shedding(self) -> None:
+        if self.shed_pause > 0:
+            self.flow.pause_reading()
+            self.resume_at = self.loop.time() + self.shed_pause
+        self._unset_keepalive_if_required()
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+
+    def sweep(self, now: float) -> None:
+        """The sweeper's visit: end an expired phase, resume a paused connection."""
+        if self.phase is not None:
+            limit = self.header_timeout if self.phase == "header_timeout" else self.body_timeout
+            if now - self.phase_since >= limit:
+                self._expired(self.phase)
+        if self.resume_at is not None and now >= self.resume_at:
+            self.resume_at = None
+            if not self.transport.is_closing():
+                self.flow.resume_reading()
+
+    def timeout_keep_alive_handler(self) -> None:
+        if not self.transport.is_closing():
+            self.metrics.connection_closed("idle")
+        super().timeout_keep_alive_handler()
+
+    def _watch(self, phase: str | None) -> None:
+        """Time ``phase`` from now; a phase already running keeps its start."""
+        if phase != self.phase:
+            self.phase = phase
+            self.phase_since = self.loop.time()
+
+    def _expired(self, phase: str) -> None:
+        self.phase = None
+        if self.transport.is_closing() or self.transport.get_protocol() is not self:
+            return
+        self.metrics.connection_closed(phase)
+        if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
+            self.transport.write(self.timed_out[phase])
+        self.transport.close()
+
+
+def _sweep(loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
+    """Visit every open connection, then again in SWEEP_S: one timer for all of them
+    instead of one per request and phase."""
+    now = loop.time()
+    for protocol in list(connections):
+        if isinstance(protocol, GuardedProtocol):
+            protocol.sweep(now)
+    loop.call_later(SWEEP_S, _sweep, loop, connections)
+
+
+def guarded_protocol(settings: Settings, metrics: LoadMetrics, gate: Gate) -> type[GuardedProtocol]:
+    """The protocol class for uvicorn's ``http`` option, bound to these settings."""
+    header_s = settings.header_timeout_ms / 1000
+    body_s = settings.body_timeout_ms / 1000
+    attributes: dict[str, Any] = {
+        "header_timeout": header_s,
+        "body_timeout": body_s,
+        "shed_pause": settings.shed_pause_ms / 1000,
+        "max_connections": settings.max_connections,
+        "metrics": metrics,
+        "gate": gate,
+        "timed_out": {
+            "header_timeout": _response(
+                "408 Request Timeout",
+                _error(
+                    "REQUEST_TIMEOUT",
+                    f"The request's headers did not arrive within {header_s:g} s; the "
+                    "connection is closed. Send the whole request at once.",
+                ),
+                "connection: close",
+            ),
+            "body_timeout": _response(
+                "408 Request Timeout",
+                _error(
+                    "REQUEST_TIMEOUT",
+                    f"The request's body did not arrive within {body_s:g} s of its headers; "
+                    "the connection is closed. Send the whole request at once.",
+                ),
+                "connection: close",
+            ),
+        },
+        "refused": _response(
+            "503 Service Unavailable",
+            _error(
+                "SERVICE_UNAVAILABLE",
+                f"The server has {settings.max_connections} connections open, its limit; "
+                "retry in a few seconds.",
+            ),
+            "retry-after: 5",
+            "connection: close",
+        ),
+        "overloaded": _response(
+            "503 Service Unavailable", overloaded_body(gate), f"retry-after: {RETRY_AFTER_S}"
+        ),
+        "overloaded_close": _response(
+            "503 Service Unavailable",
+            overloaded_body(gate),
+            f"retry-after: {RETRY_AFTER_S}",
+            "connection: close",
+        ),
+    }
+    return type("GuardedProtocol", (GuardedProtocol,), attributes)

@@ -1,0 +1,104 @@
+"""The request deadline: every GraphQL request is answered within
+``REQUEST_DEADLINE_MS`` of its admission (the time it queued included), give or
+take ``GRACE_S``; a resolver is cancelled at its next ``await``.
+
+The clock starts in the admission middleware; the view runs the request under
+``asyncio.timeout`` (which cancels the resolvers) and ``pymongo.timeout`` (which
+gives every MongoDB operation inside it the remaining time, as a socket timeout and
+as ``maxTimeMS``, so the server stops working on it too). Under ``pymongo.timeout``
+the driver also waits for a server, and retries, until the deadline rather than
+``serverSelectionTimeoutMS``: with MongoDB away, a query is answered
+``SERVICE_UNAVAILABLE`` at its deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import pymongo
+from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+
+from api.errors import ApiError
+
+
+@dataclass(frozen=True)
+class Clock:
+    at: float  # time.monotonic() when the deadline falls (pymongo's clock)
+    ms: int  # the deadline the request was given
+
+
+current_clock: ContextVar[Clock | None] = ContextVar("newsgraph_deadline", default=None)
+
+# MongoDB's maxTimeMS is the remaining time less the round-trip time, so the server
+# gives up slightly before the deadline itself: its error still counts as the deadline.
+SLACK_S = 0.05
+# The request itself is cancelled this much after the deadline, so that a request
+# waiting on MongoDB gets the driver's own error (which says whether MongoDB was
+# slow or unreachable) rather than a bare cancellation.
+GRACE_S = 0.1
+
+
+class DeadlineExceeded(ApiError):
+    """Answered with HTTP 504: the request ran out of time; it may succeed when the
+    server is less busy, or asks for less."""
+
+    code = "DEADLINE_EXCEEDED"
+
+    def __init__(self, deadline_ms: int) -> None:
+        super().__init__(
+            f"The request did not finish within its deadline of {deadline_ms} ms and was "
+            "cancelled. Ask for less (smaller pages, fewer nested connections) or retry later.",
+            deadlineMs=deadline_ms,
+        )
+
+
+def start(ms: int) -> Clock:
+    """Start the current request's clock (once; a later call keeps the first)."""
+    clock = current_clock.get()
+    if clock is None:
+        clock = Clock(time.monotonic() + ms / 1000, ms)
+        current_clock.set(clock)
+    return clock
+
+
+def remaining() -> float | None:
+    clock = current_clock.get()
+    return None if clock is None else clock.at - time.monotonic()
+
+
+def exceeded() -> DeadlineExceeded:
+    """The error of the current request's expired deadline."""
+    clock = current_clock.get()
+    return DeadlineExceeded(0 if clock is None else clock.ms)
+
+
+def expired() -> bool:
+    left = remaining()
+    return left is not None and left <= SLACK_S
+
+
+def is_deadline_error(error: BaseException) -> bool:
+    """A MongoDB timeout caused by the request's deadline. Not finding a server at all
+    is an outage (SERVICE_UNAVAILABLE), whenever it is noticed."""
+    return (
+        isinstance(error, PyMongoError)
+        and not isinstance(error, ServerSelectionTimeoutError)
+        and error.timeout
+        and expired()
+    )
+
+
+@asynccontextmanager
+async def within(ms: int) -> AsyncIterator[None]:
+    """Run the block within the request's deadline (started now if not yet);
+    raises TimeoutError when it passes."""
+    clock = start(ms)
+    left = max(clock.at - time.monotonic(), 0.001)
+    loop = asyncio.get_running_loop()
+    with pymongo.timeout(left):
+        async with asyncio.timeout_at(loop.time() + left + GRACE_S):
+            yield

@@ -1,0 +1,295 @@
+"""Overload and hostile connections over real sockets: half-sent headers and slow
+bodies are cut off at their deadlines while other clients are served, a full queue
+sheds with 503 and Retry-After at once, and a query past the request deadline is
+cancelled together with its MongoDB operation (seen gone in ``$currentOp``).
+
+A mongod of this module's own runs with test commands enabled, for failpoints that
+hold the API's MongoDB operations as long as a test needs."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from api.settings import Settings, SettingsError
+from loaders.load import load_paths
+from storage.mongod import Mongod
+from tests.conftest import ROOT, SEEDS, ServedAPI
+
+DATABASE = "overload"
+PAGE = "{ articles(first: 1) { nodes { title } } }"
+APP_NAME = "newsgraph-api"
+
+
+@pytest.fixture(scope="module")
+def failpoint_mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoClient[Any]]:
+    """A seeded mongod that accepts configureFailPoint; yields a client to it."""
+    dbpath = tmp_path_factory.mktemp("failpoint-mongod")
+    with Mongod(dbpath, parameters={"enableTestCommands": "1"}) as mongod:
+        client: MongoClient[Any] = MongoClient(mongod.uri)
+        assert load_paths(client[DATABASE], [SEEDS]).errors == []
+        yield client
+        client.close()
+
+
+def hold_finds(client: MongoClient[Any], hold: bool) -> None:
+    """While held, the API's finds on articles wait in mongod, interruptibly (so
+    maxTimeMS or a killOp ends them), until released."""
+    client.admin.command(
+        {
+            "configureFailPoint": "waitInFindBeforeMakingBatch",
+            "mode": "alwaysOn" if hold else "off",
+            "data": {"shouldCheckForInterrupt": True, "nss": f"{DATABASE}.articles"},
+        }
+    )
+
+
+def api_finds(client: MongoClient[Any]) -> list[dict[str, Any]]:
+    """The API's find operations on articles running in mongod now."""
+    return list(
+        client.admin.aggregate(
+            [
+                {"$currentOp": {"allUsers": True}},
+                {"$match": {"appName": APP_NAME, "ns": f"{DATABASE}.articles"}},
+            ]
+        )
+    )
+
+
+def metric(api: ServedAPI, name: str) -> float:
+    text = api.client.get("/metrics").text
+    found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
+    assert found, f"{name} not in /metrics"
+    return float(found.group(1))
+
+
+def open_socket(api: ServedAPI) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", api.port), timeout=5)
+
+
+def read_until_closed(sock: socket.socket, timeout: float) -> tuple[bytes, float]:
+    """Everything the server sends until it closes the connection, and when."""
+    sock.settimeout(timeout)
+    received = b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return received, time.monotonic()
+        received += chunk
+
+
+def test_half_open_connections_are_closed_at_the_header_deadline(serve_api: Any, load: Any) -> None:
+    load(SEEDS)
+    api = serve_api(header_timeout_ms=600)
+    silent = [open_socket(api) for _ in range(10)]
+    half = [open_socket(api) for _ in range(30)]
+    opened = time.monotonic()
+    for sock in half:
+        sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl")
+    # Meanwhile an ordinary client is served, MongoDB and all.
+    served = api.client.post("/graphql", json={"query": PAGE})
+    assert served.status_code == 200
+    (node,) = served.json()["data"]["articles"]["nodes"]
+    assert node["title"]
+
+    for sock in [*silent, *half]:
+        received, closed = read_until_closed(sock, timeout=5)
+        sock.close()
+        assert received.startswith(b"HTTP/1.1 408 "), received[:80]
+        assert b'"code":"REQUEST_TIMEOUT"' in received
+        # Not before the deadline; within it and the sweep interval (0.25 s) after.
+        assert 0.55 <= closed - opened < 2.5, closed - opened
+    closed_total = 'newsgraph_connections_closed_total{reason="header_timeout"}'
+    assert metric(api, closed_total) == 40
+
+
+def test_a_header_sent_a_byte_at_a_time_is_still_cut_off(serve_api: Any) -> None:
+    api = serve_api(header_timeout_ms=600)
+    sock = open_socket(api)
+    started = time.monotonic()
+    sock.settimeout(0.1)
+    head = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + b"a" * 100
+    sent = 0
+    try:
+        for byte in head:
+            sock.sendall(bytes([byte]))
+            sent += 1
+            time.sleep(0.05)
+    except OSError:
+        pass  # the server closed the connection while we were still sending
+    received, closed = read_until_closed(sock, timeout=5)
+    sock.close()
+    assert sent < len(head)
+    assert received.startswith(b"HTTP/1.1 408 ")
+    assert closed - started < 2.5
+
+
+def test_a_slow_body_upload_is_cut_off(serve_api: Any) -> None:
+    api = serve_api(body_timeout_ms=600)
+    sock = open_socket(api)
+    body = b'{"query": "{ __typename }"}' + b" " * 1000
+    sock.sendall(
+        b"POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:20]
+    )
+    started = time.monotonic()
+    sock.settimeout(0.1)
+    try:
+        for offset in range(20, len(body), 10):  # 100 bytes a second
+            sock.sendall(body[offset : offset + 10])
+            time.sleep(0.1)
+    except OSError:
+        pass
+    received, closed = read_until_closed(sock, timeout=5)
+    sock.close()
+    assert received.startswith(b"HTTP/1.1 408 "), received[:80]
+    assert b"body did not arrive" in received
+    assert 0.55 <= closed - started < 2.5
+    assert metric(api, 'newsgraph_connections_closed_total{reason="body_timeout"}') == 1
+    # The request never ran: no GraphQL request was counted.
+    assert "newsgraph_graphql_requests_total{" not in api.client.get("/metrics").text
+
+
+def test_connections_past_the_bound_are_refused_and_the_rest_served(serve_api: Any) -> None:
+    api = serve_api(max_connections=5)
+    held = [open_socket(api) for _ in range(4)]  # with httpx's own, 5 are open
+    assert api.client.get("/healthz").status_code == 200
+    extra = open_socket(api)
+    received, _ = read_until_closed(extra, timeout=5)
+    extra.close()
+    assert received.startswith(b"HTTP/1.1 503 ")
+    assert b"retry-after: 5" in received
+    assert api.client.get("/healthz").status_code == 200  # kept alive, still served
+    for sock in held:
+        sock.close()
+    assert metric(api, 'newsgraph_connections_closed_total{reason="refused"}') == 1
+
+
+def post_in_thread(api: ServedAPI, results: list[httpx.Response]) -> threading.Thread:
+    base = str(api.client.base_url)
+
+    def run() -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            results.append(client.post("/graphql", json={"query": PAGE}))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def wait_for(condition: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def test_a_full_queue_sheds_at_once_with_503_and_retry_after(
+    failpoint_mongo: MongoClient[Any], serve_api: Any
+) -> None:
+    host, port = failpoint_mongo.address
+    api = serve_api(
+        mongodb_uri=f"mongodb://{host}:{port}/?directConnection=true",
+        database=DATABASE,
+        max_concurrent_requests=1,
+        admission_queue=1,
+        request_deadline_ms=20_000,
+    )
+    results: list[httpx.Response] = []
+    hold_finds(failpoint_mongo, True)
+    try:
+        running = post_in_thread(api, results)
+        wait_for(lambda: len(api_finds(failpoint_mongo)) == 1)  # it holds the only slot
+        queued = post_in_thread(api, results)
+        wait_for(lambda: metric(api, "newsgraph_requests_queued") == 1)
+
+        started = time.monotonic()
+        shed = api.client.post("/graphql", json={"query": PAGE})
+        elapsed = time.monotonic() - started
+        assert shed.status_code == 503
+        assert shed.headers["retry-after"] == "1"
+        assert shed.headers["cache-control"] == "no-store"
+        error = shed.json()["errors"][0]
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "at capacity (1 requests running, 1 waiting)" in error["message"]
+        assert elapsed < 0.5
+        # Cheap endpoints are never queued behind the queries.
+        assert api.client.get("/healthz").status_code == 200
+        assert api.client.get("/readyz").status_code == 200
+        assert metric(api, "newsgraph_requests_in_flight") == 1
+    finally:
+        hold_finds(failpoint_mongo, False)
+    running.join(30)
+    queued.join(30)
+    assert [response.status_code for response in results] == [200, 200]
+    assert metric(api, 'newsgraph_requests_shed_total{reason="queue_full"}') >= 1
+
+
+def test_a_query_past_the_deadline_is_cancelled_with_its_mongodb_operation(
+    failpoint_mongo: MongoClient[Any], serve_api: Any
+) -> None:
+    host, port = failpoint_mongo.address
+    api = serve_api(
+        mongodb_uri=f"mongodb://{host}:{port}/?directConnection=true",
+        database=DATABASE,
+        request_deadline_ms=1000,
+    )
+    assert api.data(PAGE)["articles"]["nodes"]  # warm: connections open, nothing held
+    results: list[httpx.Response] = []
+    hold_finds(failpoint_mongo, True)
+    try:
+        started = time.monotonic()
+        request = post_in_thread(api, results)
+        wait_for(lambda: len(api_finds(failpoint_mongo)) == 1)  # the find waits in mongod
+        [held] = api_finds(failpoint_mongo)
+        # MongoDB was given the time left too, so it stops even if the driver cannot
+        # tell it (a lost connection).
+        assert 0 < held["command"]["maxTimeMS"] <= 1000
+        request.join(10)
+        elapsed = time.monotonic() - started
+        # Answered at the deadline, and MongoDB stops working on it (its maxTimeMS,
+        # the time left, ends a few ms after the driver gives up), though the
+        # failpoint would hold it for ever.
+        wait_for(lambda: api_finds(failpoint_mongo) == [], timeout=0.5)
+    finally:
+        hold_finds(failpoint_mongo, False)
+    [response] = results
+    assert response.status_code == 504
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "DEADLINE_EXCEEDED"
+    assert error["extensions"]["deadlineMs"] == 1000
+    assert "within its deadline of 1000 ms" in error["message"]
+    assert 0.9 <= elapsed < 3, elapsed
+    assert metric(api, "newsgraph_request_deadlines_expired_total") == 1
+
+
+OVERLOAD_VARIABLES = {
+    "MAX_CONCURRENT_REQUESTS": ("max_concurrent_requests", 8),
+    "ADMISSION_QUEUE": ("admission_queue", 8),
+    "REQUEST_DEADLINE_MS": ("request_deadline_ms", 5000),
+    "HEADER_TIMEOUT_MS": ("header_timeout_ms", 10_000),
+    "BODY_TIMEOUT_MS": ("body_timeout_ms", 20_000),
+    "SHED_PAUSE_MS": ("shed_pause_ms", 500),
+    "MAX_CONNECTIONS": ("max_connections", 1000),
+    "KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5),
+}
+
+
+def test_overload_settings_have_the_documented_defaults_and_variables() -> None:
+    defaults = Settings.from_env({})
+    given = Settings.from_env({name: str(100 + i) for i, name in enumerate(OVERLOAD_VARIABLES)})
+    readme = (ROOT / "README.md").read_text()
+    for i, (name, (field, default)) in enumerate(OVERLOAD_VARIABLES.items()):
+        assert getattr(defaults, field) == default, name
+        assert getattr(given, field) == 100 + i, name
+        assert f"| `{name}` | `{default}` |" in readme, name
+    with pytest.raises(SettingsError, match="MAX_CONCURRENT_REQUESTS='0' is not valid"):
+        Settings.from_env({"MAX_CONCURRENT_REQUESTS": "0"})

@@ -1,0 +1,12 @@
+import react from "@vitejs/plugin-react";
+import { defineConfig } from "vite";
+
+// `npm run dev` serves the app with hot reload and forwards /graphql (HTTP and
+// WebSocket) to the API of `make serve`; the built app is served by the API itself.
+const api = process.env.NEWSGRAPH_API ?? "http://127.0.0.1:8000";
+
+export default defineConfig({
+  plugins: [react()],
+  server: { proxy: { "/graphql": { target: api, ws: true } } },
+  build: { sourcemap: true },
+});
