@@ -434,3 +434,36 @@ def test_an_unexpected_error_in_an_event_is_masked(
         await client.close()
 
     run(scenario())
+
+
+def test_persisted_queries_and_the_safelist_hold_over_websocket(
+    serve_api: Callable[..., ServedAPI], load: Load, tmp_path: Path
+) -> None:
+    """APQ_SAFELIST covers subscriptions too (else a socket would run any document),
+    and a registered subscription runs from its hash alone."""
+    import hashlib
+
+    query = "subscription { articleAdded { title } }"
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    apq = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+    registered = serve_api().client.post("/graphql", json={"query": query, "extensions": apq})
+    # Registered (then refused: subscriptions go over WebSocket).
+    assert registered.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    api = serve_api(apq_safelist=True)
+
+    async def scenario() -> None:
+        client = await Client.open(api)
+        other = await client.subscribe("subscription { articleUpdated { title } }")
+        error = await client.error(other)
+        assert error["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_SAFELIST"
+        operation = str(next(client.ids))
+        payload = {"extensions": apq}
+        await client.send({"id": operation, "type": "subscribe", "payload": payload})
+        await until_active(api, 1)
+        await load_later(load, write_article(tmp_path, "1.txt", article(1)).parent)
+        message = await client.receive()
+        assert message["id"] == operation
+        assert message["payload"]["data"] == {"articleAdded": {"title": "Article number 1"}}
+        await client.close()
+
+    run(scenario())

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLError
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -33,7 +34,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from api.errors import ApiError, SubscriptionLimit
 from api.http.cors import origin_pattern
-from api.http.error_masking import present
+from api.http.error_masking import as_graphql_error, present
 from api.live.hub import ChangeHub
 from api.live.metrics import LiveMetrics
 from api.schema.context import Context
@@ -136,15 +137,32 @@ class LiveHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.send_message({"type": "ping"})
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if not self.connection_acknowledged:
+            await super().handle_subscribe(message)  # Strawberry closes with 4401
+            return
         refusal = self.refusal()
-        if refusal is not None and self.connection_acknowledged:
+        if refusal is None:
+            try:
+                message = await self.persisted(message)
+            except (ApiError, PyMongoError) as error:
+                refusal = self.masked(as_graphql_error(error))
+        if refusal is not None:
             await self.send_message(
                 {"id": message["id"], "type": "error", "payload": [refusal.formatted]}
             )
             return
         await super().handle_subscribe(message)
 
-    def refusal(self) -> SubscriptionLimit | None:
+    async def persisted(self, message: SubscribeMessage) -> SubscribeMessage:
+        """The message with its query resolved as over HTTP: APQ (a hash alone runs a
+        registered query) and, with APQ_SAFELIST, only registered queries."""
+        payload = message.get("payload") or {}
+        query, _ = await self.view.persisted.resolve(  # type: ignore[attr-defined]
+            self.context.db, payload.get("query"), payload.get("extensions")
+        )
+        return {**message, "payload": {**payload, "query": query}}
+
+    def refusal(self) -> GraphQLError | None:
         if self.live.draining:
             return SubscriptionLimit("The server is shutting down; reconnect in a moment.")
         limit = self.live.settings.max_subscriptions_per_connection
