@@ -3,12 +3,41 @@
 import logging
 import sys
 
-from api.http.app import serve
-from api.settings import Settings, SettingsError
+from api.settings import VARIABLES, Settings, SettingsError
 
-try:
-    settings = Settings.from_env()
-except SettingsError as exc:
-    sys.exit(f"error: {exc}. Fix the variable (README: Configuration) and start again.")
-logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-serve(settings)
+USAGE = """usage: python -m api [--help]
+
+Serves the newsgraph GraphQL API (POST/GET /graphql, /healthz, /readyz, /metrics)
+with uvicorn in one process. It takes no arguments: every setting is an environment
+variable, read once at start (README: Configuration).
+
+environment variables (default):
+"""
+
+
+def usage() -> str:
+    width = max(len(name) for name, _, _ in VARIABLES)
+    rows = [f"  {name:<{width}}  {meaning} ({default})" for name, default, meaning in VARIABLES]
+    return USAGE + "\n".join(rows)
+
+
+def main(argv: list[str]) -> None:
+    if any(arg in ("-h", "--help") for arg in argv):
+        print(usage())
+        return
+    if argv:
+        sys.exit(
+            f"error: python -m api takes no arguments (got {' '.join(argv)}); "
+            "set environment variables instead: python -m api --help lists them."
+        )
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        sys.exit(f"error: {exc}. Fix the variable (README: Configuration) and start again.")
+    from api.http.app import serve  # only now: --help and errors need no app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    serve(settings)
+
+
+main(sys.argv[1:])

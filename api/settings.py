@@ -3,11 +3,16 @@ with its default, and listed in the README's "Configuration" table."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+from pymongo.errors import PyMongoError
+from pymongo.uri_parser import parse_uri
 
 from api.http.manifest import ManifestError, load_manifest
 from storage.contract import database_name
@@ -15,6 +20,43 @@ from storage.contract import database_name
 DEFAULT_URI = "mongodb://127.0.0.1:27017/"
 
 T = TypeVar("T")
+
+
+# Every variable the API reads, for `python -m api --help` (README: Configuration).
+VARIABLES: tuple[tuple[str, str, str], ...] = (
+    ("MONGODB_URI", DEFAULT_URI, "the MongoDB server"),
+    ("NEWSGRAPH_DB", "newsgraph", "the database name"),
+    ("HOST", "127.0.0.1", "the address to listen on"),
+    ("PORT", "8000", "the port to listen on (1-65535)"),
+    ("MONGO_TIMEOUT_MS", "2000", "how long a request waits for MongoDB"),
+    ("MAX_QUERY_DEPTH", "12", "deepest field nesting a query may have"),
+    ("MAX_QUERY_ALIASES", "30", "aliases a query may use"),
+    ("MAX_QUERY_TOKENS", "5000", "lexical tokens a document may have"),
+    ("MAX_QUERY_BYTES", "100000", "bytes a document may have"),
+    ("MAX_BODY_BYTES", "2000000", "bytes a request body may have"),
+    ("MAX_QUERY_COST", "50000", "highest calculated cost of a query"),
+    ("CACHE_MAX_AGE", "30", "seconds a successful GET response may be cached"),
+    ("CORS_ORIGINS", "none", "browser origins allowed, comma-separated; :* any port"),
+    ("APQ_MAX_QUERIES", "10000", "registered persisted queries kept"),
+    ("APQ_SAFELIST", "false", "true, or a manifest's path: only registered queries run"),
+    ("MONGO_READ_PREFERENCE", "primaryPreferred", "where reads go"),
+    ("MONGO_MAX_STALENESS_S", "unset", "skip secondaries further behind (at least 90)"),
+    ("WEB_DIST", "unset", "a built web app served at /"),
+    ("MAX_CONCURRENT_REQUESTS", "8", "GraphQL requests executing at once"),
+    ("ADMISSION_QUEUE", "8", "GraphQL requests waiting for a slot; more get 503"),
+    ("REQUEST_DEADLINE_MS", "5000", "from admission to the answer, else 504"),
+    ("HEADER_TIMEOUT_MS", "10000", "a request's headers must arrive within this"),
+    ("BODY_TIMEOUT_MS", "20000", "a request's body must arrive within this"),
+    ("KEEP_ALIVE_TIMEOUT", "5", "seconds an idle keep-alive connection stays open"),
+    ("MAX_CONNECTIONS", "1000", "open connections per process"),
+    ("SHED_PAUSE_MS", "500", "a shed connection is not read again for this long"),
+    ("MAX_SUBSCRIPTIONS_PER_CONNECTION", "20", "operations one WebSocket may have open"),
+    ("MAX_SUBSCRIPTIONS", "1000", "subscriptions one process may have open"),
+    ("SUBSCRIPTION_BUFFER", "100", "events a subscription may fall behind"),
+    ("SLOW_CONSUMER_GRACE", "5", "seconds a full subscription may stall before it is cut"),
+    ("CONNECTION_INIT_TIMEOUT", "10", "seconds a WebSocket has to send connection_init"),
+    ("KEEPALIVE_INTERVAL", "15", "seconds between WebSocket pings; 0: none"),
+)
 
 
 class SettingsError(ValueError):
@@ -88,6 +130,16 @@ class Settings:
     connection_init_timeout_s: int = 10
     # graphql-transport-ws pings on an open connection; 0: none.
     keepalive_interval_s: int = 15
+    # The search index: where it lives (None: a temporary directory of the process's
+    # own, rebuilt at every start) and the memory its writer may use.
+    search_index_dir: Path | None = None
+    search_writer_heap_mb: int = 64
+
+    # How queries run: "compiled" (api.execution: planned reads, direct building) or
+    # "reference" (Strawberry on graphql-core, every field resolved).
+    executor: str = "compiled"
+    # Compiled plans kept, one per (document, operation, @skip/@include values).
+    plan_cache_size: int = 1000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -96,10 +148,10 @@ class Settings:
         no_manifest: tuple[bool, Path | None] = (defaults.apq_safelist, None)
         safelist = _read(env, "APQ_SAFELIST", _safelist, no_manifest)
         return cls(
-            mongodb_uri=env.get("MONGODB_URI") or DEFAULT_URI,
-            database=database_name(),
-            host=env.get("HOST") or defaults.host,
-            port=_read(env, "PORT", _positive_int, defaults.port),
+            mongodb_uri=_read(env, "MONGODB_URI", _mongodb_uri, DEFAULT_URI),
+            database=_read(env, "NEWSGRAPH_DB", _database, database_name()),
+            host=_read(env, "HOST", _host, defaults.host),
+            port=_read(env, "PORT", _port, defaults.port),
             mongo_timeout_ms=_read(
                 env, "MONGO_TIMEOUT_MS", _positive_int, defaults.mongo_timeout_ms
             ),
@@ -163,6 +215,12 @@ class Settings:
             keepalive_interval_s=_read(
                 env, "KEEPALIVE_INTERVAL", _non_negative_int, defaults.keepalive_interval_s
             ),
+            search_index_dir=_read(env, "SEARCH_INDEX_DIR", Path, defaults.search_index_dir),
+            search_writer_heap_mb=_read(
+                env, "SEARCH_WRITER_HEAP_MB", _writer_heap, defaults.search_writer_heap_mb
+            ),
+            executor=_read(env, "EXECUTOR", _executor, defaults.executor),
+            plan_cache_size=_read(env, "PLAN_CACHE_SIZE", _positive_int, defaults.plan_cache_size),
         )._checked()
 
     def _checked(self) -> Settings:
@@ -191,21 +249,76 @@ def _read(env: Mapping[str, str], name: str, convert: Callable[[str], T], defaul
     try:
         return convert(raw.strip())
     except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not valid: {exc}") from None
+        shown = _masked(raw) if name == "MONGODB_URI" else raw
+        raise SettingsError(f"{name}={shown!r} is not valid: {str(exc).rstrip('.')}") from None
+
+
+def _masked(uri: str) -> str:
+    """A URI with its password (if any) replaced by ``***``: messages are logged."""
+    return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", uri)
 
 
 def _positive_int(value: str) -> int:
-    number = int(value)
+    number = _whole(value)
     if number <= 0:
         raise ValueError("expected a whole number above 0")
     return number
 
 
 def _non_negative_int(value: str) -> int:
-    number = int(value)
+    number = _whole(value)
     if number < 0:
         raise ValueError("expected a whole number, 0 or more")
     return number
+
+
+def _whole(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+
+
+def _port(value: str) -> int:
+    number = _whole(value)
+    if not 1 <= number <= 65535:
+        raise ValueError("expected a port number from 1 to 65535")
+    return number
+
+
+_HOSTNAME_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _host(value: str) -> str:
+    """An IPv4 or IPv6 address, or a host name: what uvicorn can bind to."""
+    looks_numeric = all(part.isdigit() for part in value.split("."))
+    if ":" in value or looks_numeric:
+        try:
+            ipaddress.ip_address(value.strip("[]"))
+        except ValueError:
+            raise ValueError("expected an IP address (such as 127.0.0.1 or ::1)") from None
+        return value.strip("[]")
+    labels = value.rstrip(".").split(".")
+    if len(value) > 253 or not all(_HOSTNAME_LABEL.fullmatch(label) for label in labels):
+        raise ValueError("expected an IP address or a host name (such as localhost)")
+    return value
+
+
+def _mongodb_uri(value: str) -> str:
+    if not value.startswith(("mongodb://", "mongodb+srv://")):
+        raise ValueError("expected a URI starting with mongodb:// or mongodb+srv://")
+    if value.startswith("mongodb://"):  # +srv would need a DNS lookup to check
+        try:
+            parse_uri(value)
+        except (PyMongoError, ValueError) as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+def _database(value: str) -> str:
+    if len(value) > 63 or any(char in value for char in '/\\. "$\x00'):
+        raise ValueError('expected a database name: at most 63 characters, none of /\\. "$')
+    return value
 
 
 def _safelist(value: str) -> tuple[bool, Path | None]:
@@ -244,6 +357,23 @@ def _max_staleness(value: str) -> int:
     if seconds < MIN_MAX_STALENESS_S:
         raise ValueError(f"expected a whole number of seconds, {MIN_MAX_STALENESS_S} or more")
     return seconds
+
+
+def _writer_heap(value: str) -> int:
+    number = int(value)
+    if number < 15:
+        raise ValueError("expected a whole number of MiB, at least 15 (tantivy's minimum)")
+    return number
+
+
+EXECUTORS = ("compiled", "reference")
+
+
+def _executor(value: str) -> str:
+    lowered = value.lower()
+    if lowered not in EXECUTORS:
+        raise ValueError(f"expected one of {', '.join(EXECUTORS)}")
+    return lowered
 
 
 def _boolean(value: str) -> bool:

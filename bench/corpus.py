@@ -2,8 +2,10 @@
 
 Realistic in the ways that matter to the loader and the API: optional fields
 missing, unicode and double-encoded text, 0 to 5 related items (some pointing at
-other articles of the corpus), 0 to 3 images, and a few thousand providers and
-topics whose popularity has a long tail.
+other articles of the corpus), 0 to 3 images, a few thousand providers and
+topics whose popularity has a long tail, and text drawn from a vocabulary of
+60,000 words whose frequencies follow Zipf's law, as real news does (so search
+meets common, medium and rare words, not 83 words that are each in most articles).
 
     python -m bench.corpus --n 100000 --out bench/corpus/100000
 """
@@ -11,6 +13,7 @@ topics whose popularity has a long tail.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +22,8 @@ from typing import Any
 
 import yaml
 
-DEFAULT_SEED = 20261121
+# Changed with the Zipf vocabulary (issue 12), so no cache of the old corpus is reused.
+DEFAULT_SEED = 20261201
 FILES_PER_DIR = 1000
 
 WORDS = [
@@ -114,10 +118,65 @@ TOPIC_ROOTS = (
     "Housing", "Transport", "Music", "Film", "Education", "Science",
 )  # fmt: skip
 CATEGORIES = ("news", "news", "news", "business", "sport", "technology", "entertainment")
+VOCABULARY_SIZE = 60_000
+WORD_SHIFT = 50
+_ONSETS = (
+    "b",
+    "c",
+    "d",
+    "f",
+    "g",
+    "h",
+    "j",
+    "k",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "t",
+    "v",
+    "w",
+    "z",
+    "br",
+    "ch",
+    "cr",
+    "dr",
+    "fl",
+    "gr",
+    "pl",
+    "pr",
+    "sh",
+    "st",
+    "th",
+    "tr",
+)
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ea", "io", "ou")
+_CODAS = ("", "", "n", "r", "s", "l", "m", "t", "nd", "st")  # fmt: skip
 
 
-def _zipf_weights(count: int, exponent: float = 1.1) -> list[float]:
-    return [1 / (rank**exponent) for rank in range(1, count + 1)]
+def vocabulary(size: int = VOCABULARY_SIZE, seed: int = DEFAULT_SEED) -> list[str]:
+    """WORDS first (the most frequent), then made-up words of 2 to 4 syllables, in
+    the order of their rank. Deterministic for a seed."""
+    rng = random.Random(seed)
+    words = list(WORDS)
+    seen = set(words)
+    while len(words) < size:
+        syllables = rng.choice((2, 2, 3, 3, 3, 4))
+        word = "".join(
+            rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(syllables)
+        )
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def _zipf_weights(count: int, exponent: float = 1.1, shift: int = 0) -> list[float]:
+    """Zipf's law (Zipf-Mandelbrot with a ``shift``: the head is flatter, as for the
+    words of news once stop words are set aside)."""
+    return [1 / ((rank + shift) ** exponent) for rank in range(1, count + 1)]
 
 
 class Corpus:
@@ -132,6 +191,11 @@ class Corpus:
         self.topics = [self._topic(setup, i) for i in range(2000)]
         self.topic_weights = _zipf_weights(len(self.topics))
         self.start = datetime(2019, 1, 1, tzinfo=UTC)
+        self.words = vocabulary(VOCABULARY_SIZE, seed)
+        # The most frequent word is in about one article in eight, a word of rank
+        # 1,000 in one in 150, of rank 50,000 in one in 7,000.
+        zipf = _zipf_weights(len(self.words), 1.0, WORD_SHIFT)
+        self.word_weights = list(itertools.accumulate(zipf))
 
     @staticmethod
     def _provider(rng: random.Random, i: int) -> dict[str, str]:
@@ -155,7 +219,7 @@ class Corpus:
         return rng.choices(range(len(self.providers)), self.provider_weights)[0]
 
     def _sentence(self, rng: random.Random, words: int) -> str:
-        picked = [rng.choice(WORDS) for _ in range(words)]
+        picked = rng.choices(self.words, cum_weights=self.word_weights, k=words)
         if rng.random() < 0.1:
             picked.insert(rng.randrange(len(picked)), rng.choice(ACCENTED))
         return " ".join(picked).capitalize()
@@ -178,7 +242,8 @@ class Corpus:
         rng = random.Random(self.seed * 7_919 + i)
         provider = self.providers[self._provider_index(i)]
         published = self.start + timedelta(minutes=rng.randrange(6 * 365 * 24 * 60))
-        excerpt = " ".join(self._sentence(rng, rng.randint(8, 16)) + "." for _ in range(3))
+        # About 35 words an excerpt, 10 a title.
+        excerpt = " ".join(self._sentence(rng, rng.randint(8, 15)) + "." for _ in range(3))
         if rng.random() < 0.03:
             # Double-encoded, as some feeds deliver it: the loader must repair it.
             excerpt = f"Tackling ‘{excerpt}’".encode().decode("cp1252", errors="replace")

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from api.schema.ids import from_global_id, to_global_id
 from api.store.cursors import decode_cursor, encode_cursor
+from bench.floor_search import FloorSearch
 from storage.contract import (
     ARTICLES,
     PROVIDER_TOPICS,
@@ -397,28 +398,6 @@ async def provider(db: Db, variables: Mapping[str, Any]) -> Doc:
     }
 
 
-async def search(db: Db, variables: Mapping[str, Any]) -> Doc:
-    score = {"$meta": "textScore"}
-    docs = (
-        await db[ARTICLES]
-        .find({"$text": {"$search": variables["query"]}}, {"title": 1, "score": score})
-        .sort([("score", score), ("_id", -1)])
-        .limit(20)
-        .to_list()
-    )
-    return {
-        "search": {
-            "edges": [
-                {
-                    "score": doc["score"],
-                    "node": {"id": to_global_id("Article", doc["_id"]), "title": doc["title"]},
-                }
-                for doc in docs
-            ]
-        }
-    }
-
-
 async def catalog(db: Db, variables: Mapping[str, Any]) -> Doc:
     topics, topic_count, providers, provider_count = await asyncio.gather(
         db[TOPICS].find({}, {"name": 1, "articleCount": 1}).sort(MOST).limit(50).to_list(),
@@ -459,7 +438,6 @@ HANDLERS: dict[str, Handler] = {
     "topic": topic,
     "provider": provider,
     "deep": deep,
-    "search": search,
     "catalog": catalog,
 }
 
@@ -489,7 +467,9 @@ def tampered(handler: Handler) -> Handler:
 
 
 def create_floor(uri: str, database: str, tamper: str | None = None) -> Starlette:
-    handlers = dict(HANDLERS)
+    # Search on the same engine as newsgraph's (bench/floor_search.py).
+    engine = FloorSearch()
+    handlers = {**HANDLERS, "search": engine.answer}
     if tamper:
         handlers[tamper] = tampered(handlers[tamper])
 
@@ -497,9 +477,11 @@ def create_floor(uri: str, database: str, tamper: str | None = None) -> Starlett
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         client: AsyncMongoClient[Doc] = AsyncMongoClient(uri, tz_aware=True, appname="floor")
         app.state.db = client[database]
+        await engine.build(app.state.db)  # before it is ready: /readyz waits for it
         try:
             yield
         finally:
+            engine.close()
             await client.close()
 
     async def graphql(request: Request) -> Response:

@@ -15,6 +15,7 @@ import orjson
 from pymongo import MongoClient
 
 from api.schema.ids import to_global_id
+from bench.corpus import vocabulary
 from storage.contract import ARTICLES, PROVIDERS, TOPICS
 
 # The fields of an article in a list (home page, topic page, provider page, deep page).
@@ -75,7 +76,26 @@ DOCUMENTS: dict[str, str] = {
 }
 
 OPERATIONS = tuple(DOCUMENTS)
-SEARCH_QUERY = "police facial recognition"
+
+
+def search_queries() -> list[str]:
+    """Words at several ranks of the corpus's Zipf vocabulary (bench.corpus): common
+    (each in about one article in nine), medium, rare, a phrase, an exclusion."""
+    words = vocabulary()
+
+    def at(*ranks: int) -> str:
+        return " ".join(words[rank] for rank in ranks)
+
+    return [
+        at(0, 1, 2),  # "police facial recognition"
+        at(5, 9),
+        at(300, 700, 1500),
+        at(20_000, 45_000),
+        f'"{at(0, 1)}"',
+        f"{at(1, 2)} -{at(0)}",
+    ]
+
+
 POOL_SIZE = 20
 DEEP_PAGE = 500  # the page `deep` asks for (1-based), or the deepest one that exists
 PAGE = 20
@@ -137,7 +157,7 @@ def build_pools(client: MongoClient[dict[str, Any]], database: str, seed: int) -
             "topic": [{"name": name} for name in _sample(rng, topics, POOL_SIZE)],
             "provider": [{"domain": domain} for domain in _sample(rng, domains, POOL_SIZE)],
             "deep": [],
-            "search": [{"query": SEARCH_QUERY}],
+            "search": [{"query": query} for query in search_queries()],
             "catalog": [{}],
         },
         deep_pages=(first, last),

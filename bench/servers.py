@@ -56,7 +56,8 @@ class Server:
     def url(self) -> str:
         return f"{self.base}/graphql"
 
-    def _wait_until_ready(self, timeout: float = 30.0) -> None:
+    # Long enough for both servers to build their search index of a million articles.
+    def _wait_until_ready(self, timeout: float = 1800.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

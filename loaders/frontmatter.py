@@ -193,16 +193,34 @@ def parse_yaml_mapping(block: str, first_line: int = 2) -> dict[str, Any]:
     try:
         data = load_yaml(block, first_line)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first_line + mark.line if mark else None
-        column = f", column {mark.column + 1}" if mark else ""
-        raise InputError(f"YAML syntax error{column}: {exc.problem}", line=line) from None
+        raise yaml_syntax_error(exc, first_line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {exc}") from None
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise InputError(f"front matter is {kind}, not a mapping", line=first_line)
     return data
+
+
+def _file_position(mark: Any, first_line: int) -> str:
+    return f"line {first_line + mark.line}, column {mark.column + 1}"
+
+
+def yaml_syntax_error(exc: yaml.MarkedYAMLError, first_line: int) -> InputError:
+    """PyYAML's error in file lines. When it names a context (``while parsing a flow
+    sequence``), the error is reported on the line that context starts on, where the
+    mistake was made: an unclosed ``[`` is only noticed at the next line or the end."""
+    mark = exc.context_mark or exc.problem_mark
+    if mark is None:
+        return InputError(f"YAML syntax error: {exc.problem}")
+    where = f"YAML syntax error, column {mark.column + 1}"
+    if exc.context_mark is None:
+        return InputError(f"{where}: {exc.problem}", line=first_line + mark.line)
+    context = f"{exc.context} in {_file_position(exc.context_mark, first_line)}"
+    problem = exc.problem or "unexpected text"
+    if exc.problem_mark is not None:
+        problem += f" in {_file_position(exc.problem_mark, first_line)}"
+    return InputError(f"{where}: {context}: {problem}", line=first_line + mark.line)
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, Any], str, int]:

@@ -19,11 +19,13 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from pymongo.database import Database
 
+from loaders.failover import DEFAULT_PRIMARY_WAIT, Failover
 from loaders.inputs import (
     DEFAULT_MAX_SIZE,
     count_inputs,
@@ -62,6 +64,9 @@ class LoadOptions:
     batch_size: int = BATCH_SIZE
     stdin_format: str = "frontmatter"
     expected_inputs: int | None = None  # a hint: small runs skip the worker pool
+    # How long to wait for a primary (an election) before giving up; 0: never wait.
+    primary_wait: float = DEFAULT_PRIMARY_WAIT
+    failover: Failover | None = None  # the one watching the client, if any
 
 
 class Batch(NamedTuple):
@@ -73,10 +78,16 @@ class BatchWriter(threading.Thread):
     """Writes batches in the order given, while the main thread goes on parsing."""
 
     def __init__(
-        self, db: Database[dict[str, Any]], report: Report, touched: Touched, fresh: bool
+        self,
+        db: Database[dict[str, Any]],
+        report: Report,
+        touched: Touched,
+        fresh: bool,
+        failover: Failover,
     ) -> None:
         super().__init__(name="article-writer", daemon=True)
         self.db = db
+        self.failover = failover
         # The collection was empty at the start: only ids met twice can be stored.
         self.fresh = fresh
         self.report = report
@@ -97,7 +108,9 @@ class BatchWriter(threading.Thread):
             batch = queued.articles
             look_up = queued.repeated if self.fresh else None
             try:
-                outcomes = write_articles(self.db, batch, self.touched, self.pending, look_up)
+                outcomes = write_articles(
+                    self.db, batch, self.touched, self.pending, look_up, self.failover
+                )
             except BaseException as exc:
                 self.error = exc
                 continue
@@ -172,13 +185,19 @@ class Run:
 
 
 def _finish_writes(
-    db: Database[dict[str, Any]], touched: Touched, deferred: bool, cores: int
+    db: Database[dict[str, Any]],
+    touched: Touched,
+    deferred: bool,
+    cores: int,
+    failover: Failover,
 ) -> None:
     """Build the deferred indexes and recount the derived collections, side by side:
     all of it is work inside mongod, which then has every core (the parsers are done).
-    A killed run leaves the indexes unbuilt; the next run builds them first."""
-    builds = index_builds(db) if deferred else []
-    run_side_by_side(builds + recounts(db, touched), max(2, cores))
+    A killed run leaves the indexes unbuilt; the next run builds them first. Each
+    job is idempotent, so each is retried whole across a failover."""
+    builds = failover.call(partial(index_builds, db)) if deferred else []
+    jobs = builds + failover.call(partial(recounts, db, touched))
+    run_side_by_side([partial(failover.call, job) for job in jobs], max(2, cores))
 
 
 def load_paths(
@@ -191,19 +210,36 @@ def load_paths(
     None) everything is validated and nothing is written; with ``options.strict``
     nothing is written either if any input is rejected."""
     options = options or LoadOptions()
-    paths = list(paths)
+    paths, not_found = split_missing(paths)
     if options.expected_inputs is None:
         options = replace(options, expected_inputs=count_inputs(paths))
     spool = Spool()  # standard input is read once, whether one pass or two
     try:
         if options.strict and not options.dry_run:
             checked = _run(None, paths, spool, replace(options, dry_run=True), progress)
-            if checked.rejected:
+            if checked.rejected or not_found:
+                checked.strict_refused = True
+                checked.not_found = not_found
                 return checked
             checked.close()
-        return _run(db, paths, spool, options, progress)
+        report = _run(db, paths, spool, options, progress)
+        report.not_found = not_found
+        return report
     finally:
         spool.close()
+
+
+def split_missing(paths: Iterable[Path]) -> tuple[list[Path], list[str]]:
+    """The paths that exist (or ``-``), and those that do not: a mistyped path is not
+    an input that was read and rejected, it is reported apart."""
+    present: list[Path] = []
+    missing: list[str] = []
+    for path in paths:
+        if str(path) == "-" or path.exists() or path.is_symlink():
+            present.append(path)
+        else:
+            missing.append(str(path))
+    return present, missing
 
 
 def _run(
@@ -214,14 +250,16 @@ def _run(
     progress: Progress | None,
 ) -> Report:
     report = Report(dry_run=options.dry_run)
+    failover = options.failover or Failover(options.primary_wait)
     writer: BatchWriter | None = None
     touched = Touched()
     deferred = False
     if not options.dry_run:
         assert db is not None, "a database is needed unless this is a dry run"
-        deferred = ensure_indexes(db, defer_on_empty=True)
-        touched = load_pending(db)  # an interrupted run's keys are recounted too
-        writer = BatchWriter(db, report, touched, fresh=deferred)
+        deferred = failover.call(partial(ensure_indexes, db, defer_on_empty=True))
+        # An interrupted run's keys are recounted too.
+        touched = failover.call(partial(load_pending, db))
+        writer = BatchWriter(db, report, touched, deferred, failover)
         writer.start()
     run = Run(report, writer.submit if writer else None, options.batch_size)
     try:
@@ -239,7 +277,7 @@ def _run(
         if writer is not None:
             writer.finish()
     if writer is not None and db is not None:
-        _finish_writes(db, touched, deferred, options.workers)
-        writer.pending.clear()
+        _finish_writes(db, touched, deferred, options.workers, failover)
+        failover.call(writer.pending.clear)
     run.name_duplicates()
     return report

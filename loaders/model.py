@@ -177,24 +177,49 @@ class Record(Type):
             raise InputError(f"expected a mapping, got {_type_name(value)}")
         cleaned: dict[str, Any] = {}
         get = value.get
+        missing: list[str] = []
+        wrong: InputError | None = None  # the first other error, when fields are missing
         for name, clean, required in self._plan:
             raw = get(name)
             if raw is None:  # missing, or null: the same to the model
                 if required:
-                    raise InputError("missing", field=name)
+                    missing.append(name)
                 continue
             try:
                 cleaned[name] = clean(raw)
             except InputError as exc:
-                raise exc.within(name) from None
+                if not missing and not self._any_missing(get):
+                    raise exc.within(name) from None
+                # Reported with the missing fields, all in one error, below.
+                wrong = wrong or exc.within(name)
+        if missing:
+            raise _missing(missing, wrong)
         if len(cleaned) < len(value):  # undeclared keys, or declared ones set to null
             extra = {key: raw for key, raw in value.items() if key not in self.fields}
             if extra:
                 cleaned["extra"] = storable(extra)
         return cleaned
 
+    def _any_missing(self, get: Callable[[str], Any]) -> bool:
+        """Whether a required field is missing (only asked on the way to an error)."""
+        return any(required and get(name) is None for name, _, required in self._plan)
+
     def unknown_fields(self, value: dict[str, Any]) -> list[str]:
         return [str(key) for key in value if key not in self.fields]
+
+
+def _missing(names: list[str], wrong: InputError | None) -> InputError:
+    """Every required field that is missing, in one error, and the first other
+    mistake of the record if there is one: one run to see what to fix."""
+    if wrong is None and len(names) == 1:
+        return InputError("missing", field=names[0])
+    if len(names) == 1:
+        text = f"{names[0]}: missing"
+    else:
+        text = f"missing required fields: {', '.join(names)}"
+    if wrong is not None:
+        text += f"; {wrong.field}: {wrong.reason}" if wrong.field else f"; {wrong.reason}"
+    return InputError(text)
 
 
 def _storable_key(key: Any) -> str:

@@ -38,6 +38,9 @@ class Report:
     duplicates: list[Duplicate] = field(default_factory=list)
     unknown_fields: Counter[str] = field(default_factory=Counter)
     dry_run: bool = False
+    # --strict's check found rejections, so nothing was written: not a dry run asked for.
+    strict_refused: bool = False
+    not_found: list[str] = field(default_factory=list)  # paths that do not exist
     _log: IO[str] = field(default_factory=lambda: tempfile.TemporaryFile("w+", encoding="utf-8"))  # noqa: SIM115
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -80,7 +83,7 @@ class Report:
         return found
 
     def totals(self) -> dict[str, int]:
-        totals = {"files": self.files, "rejected": self.rejected}
+        totals = {"files": self.files, "rejected": self.rejected, "notFound": len(self.not_found)}
         names = ("valid",) if self.dry_run else ("inserted", "updated", "unchanged", "superseded")
         totals.update({name: getattr(self, name) for name in names})
         totals["duplicates"] = len(self.duplicates)
@@ -88,7 +91,9 @@ class Report:
         return totals
 
     def summary(self) -> str:
-        if self.dry_run:
+        if self.strict_refused:
+            text = f"strict: nothing written: files read {self.files}, articles valid {self.valid}"
+        elif self.dry_run:
             text = f"dry run: files read {self.files}, articles valid {self.valid}"
         else:
             text = (
@@ -96,6 +101,8 @@ class Report:
                 f"updated {self.updated}, unchanged {self.unchanged}"
             )
         text += f", rejected {self.rejected}"
+        if self.not_found:
+            text += f", paths not found {len(self.not_found)}"
         if self.duplicates:
             text += f", duplicate URLs {len(self.duplicates)}"
         if self.unknown_fields:
@@ -109,6 +116,7 @@ class Report:
             head = {
                 "totals": self.totals(),
                 "duplicates": [vars(d) for d in self.duplicates],
+                "notFound": self.not_found,
                 "unknownFields": dict(self.unknown_fields.most_common()),
             }
             out.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2])

@@ -9,7 +9,7 @@ from collections.abc import Collection as Collection_
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
 from bson.raw_bson import RawBSONDocument
@@ -18,6 +18,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, CollectionInvalid
 
+from loaders.failover import Failover
 from loaders.parse import Parsed
 from storage.contract import (
     ARTICLE_VALIDATOR,
@@ -35,6 +36,7 @@ Document = dict[str, Any]
 DOCUMENT_VALIDATION_FAILURE = 121
 DUPLICATE_KEY = 11000
 Write = InsertOne[Any] | ReplaceOne[Any]
+T = TypeVar("T")
 
 
 def ensure_indexes(db: Database[Document], defer_on_empty: bool = False) -> bool:
@@ -65,13 +67,25 @@ def index_builds(db: Database[Document], skip: str | None = None) -> list[Callab
             model = IndexModel(list(index.keys), name=index.name, unique=index.unique)
             wanted[index.collection].append(model)
     builds: list[Callable[[], object]] = []
+    # On a replica set, an index build commits once a majority of the members have
+    # built it, not all of them (MongoDB's default): a member that is down must not
+    # hold the load up forever.
+    quorum: dict[str, Any] = {"commitQuorum": "majority"} if _replica_set(db) else {}
     for collection, models in wanted.items():
         existing = {spec["name"] for spec in db[collection].list_indexes()}
         missing = [model for model in models if model.document["name"] not in existing]
         text = [model for model in missing if model.document["name"] == TEXT_INDEX]
         rest = [model for model in missing if model.document["name"] != TEXT_INDEX]
-        builds += [partial(db[collection].create_indexes, group) for group in (text, rest) if group]
+        builds += [
+            partial(db[collection].create_indexes, group, **quorum)
+            for group in (text, rest)
+            if group
+        ]
     return builds
+
+
+def _replica_set(db: Database[Document]) -> bool:
+    return "setName" in db.client.admin.command("hello")
 
 
 def ensure_validator(db: Database[Document]) -> None:
@@ -158,10 +172,14 @@ def _bulk_write(
     writes: list[Write],
     written: list[Parsed],
     outcomes: dict[str, str],
+    again: bool = False,
 ) -> None:
     """Unordered bulk write; a document the validator refuses becomes a rejection
     ("rejected: why") instead of failing the run. A new article someone else inserted
-    meanwhile is replaced instead. Any other error is raised."""
+    meanwhile is replaced instead. Any other error is raised.
+
+    ``again``: a retry after a failover, when an insert may have landed before the
+    primary went away: that article is ours, still counted as inserted."""
     try:
         articles.bulk_write(writes, ordered=False)
     except BulkWriteError as exc:
@@ -176,7 +194,8 @@ def _bulk_write(
             doc = written[error["index"]]
             if error["code"] == DUPLICATE_KEY:
                 retry.append(ReplaceOne({"_id": doc.id}, RawBSONDocument(doc.bson), upsert=True))
-                outcomes[doc.id] = "updated"
+                if not again:
+                    outcomes[doc.id] = "updated"
             else:
                 outcomes[doc.id] = "rejected: refused by the articles validator (storage.contract)"
         if retry:
@@ -189,6 +208,7 @@ def write_articles(
     touched: Touched,
     pending: PendingLog,
     look_up: Collection_[str] | None = None,
+    ride_out: Failover | None = None,
 ) -> dict[str, str]:
     """Upsert a batch of articles; returns each id's outcome: inserted, updated or
     unchanged. An article whose content hash is unchanged is not rewritten. The keys
@@ -196,20 +216,14 @@ def write_articles(
 
     ``look_up``: the only ids that may already be stored (None: any of them). On a
     first load into an empty collection these are the ids met earlier in the run;
-    looking the others up would only find nothing, at a round trip per batch."""
+    looking the others up would only find nothing, at a round trip per batch.
+
+    ``ride_out``: retries each step while the replica set has no primary; the
+    outcomes are decided once, before the first write, so they stay exact."""
     articles = db[ARTICLES]
+    call = ride_out.call if ride_out is not None else _once
     ids = [doc.id for doc in docs] if look_up is None else [d.id for d in docs if d.id in look_up]
-    existing = {
-        old["_id"]: old
-        for old in (
-            articles.find(
-                {"_id": {"$in": ids}},
-                {"contentHash": 1, "provider.domain": 1, "topicKeys": 1, "category": 1},
-            )
-            if ids
-            else ()
-        )
-    }
+    existing = call(partial(_stored, articles, ids)) if ids else {}
     outcomes: dict[str, str] = {}
     writes: list[Write] = []
     batch_keys = Touched()
@@ -232,12 +246,29 @@ def write_articles(
         )
         written.append(doc)
     if writes:
-        pending.record(batch_keys)
-        _bulk_write(articles, writes, written, outcomes)
+        call(partial(pending.record, batch_keys))
+        attempts = 0
+
+        def attempt() -> None:
+            nonlocal attempts
+            attempts += 1
+            _bulk_write(articles, writes, written, outcomes, again=attempts > 1)
+
+        call(attempt)
         touched.domains |= batch_keys.domains
         touched.topics |= batch_keys.topics
         touched.categories |= batch_keys.categories
     return outcomes
+
+
+def _once(operation: Callable[[], T]) -> T:
+    return operation()
+
+
+def _stored(articles: Collection[Document], ids: list[str]) -> dict[str, Document]:
+    """The stored articles of ``ids``: what their counts and content hash were."""
+    projection = {"contentHash": 1, "provider.domain": 1, "topicKeys": 1, "category": 1}
+    return {old["_id"]: old for old in articles.find({"_id": {"$in": ids}}, projection)}
 
 
 def _scope(db: Database[Document], keys: set[str], listed_in: str) -> list[str] | None:

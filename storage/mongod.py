@@ -35,6 +35,10 @@ NO_BINARY = (
 # Where `make serve` and the loader CLI keep the private mongod's data.
 REPO_DATA_DIR = Path(__file__).resolve().parent.parent / ".data" / "mongo"
 URI_FILE = "newsgraph-mongod.uri"
+# Who started the private mongod running on a data directory: "<owner pid> <mongod pid>".
+# A run killed with SIGKILL cannot stop its mongod; the next run finds the owner gone
+# and stops that orphan.
+OWNER_FILE = "newsgraph-mongod.owner"
 
 
 class MongodError(RuntimeError):
@@ -356,6 +360,43 @@ def private_data_dir() -> Path:
 class PrivateServer:
     uri: str
     started: bool  # False: an already running one (make serve's) is being shared
+    reaped: int | None = None  # the pid of an orphaned mongod stopped first
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _is_mongod_of(pid: int, data_dir: Path) -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return bool(cmdline) and cmdline[0].endswith(b"mongod") and str(data_dir).encode() in cmdline
+
+
+def reap_orphan(data_dir: Path, timeout: float = 30.0) -> int | None:
+    """Stop the mongod on ``data_dir`` whose owner (the `make serve` or loader that
+    started it) is dead; returns its pid, or None when there is no orphan."""
+    try:
+        owner, mongod = (int(n) for n in (data_dir / OWNER_FILE).read_text().split())
+    except (OSError, ValueError):
+        return None
+    if _alive(owner) or not _is_mongod_of(mongod, data_dir):
+        return None
+    os.kill(mongod, signal.SIGTERM)  # a clean shutdown, as stop() does
+    deadline = time.monotonic() + timeout
+    while _alive(mongod) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(mongod):
+        os.kill(mongod, signal.SIGKILL)
+    (data_dir / OWNER_FILE).unlink(missing_ok=True)
+    (data_dir / URI_FILE).unlink(missing_ok=True)
+    return mongod
 
 
 def _running_uri(data_dir: Path) -> str | None:
@@ -379,14 +420,18 @@ def private_mongod(data_dir: Path | None = None) -> Iterator[PrivateServer]:
     started now and stopped on exit. Lets `python -m loaders` load into the server
     `make serve` is serving from, whether or not it is running."""
     data_dir = data_dir or private_data_dir()
+    reaped = reap_orphan(data_dir)
     running = _running_uri(data_dir)
     if running:
         yield PrivateServer(running, started=False)
         return
     with Mongod(data_dir) as mongod:
-        uri_file = data_dir / URI_FILE
+        uri_file, owner_file = data_dir / URI_FILE, data_dir / OWNER_FILE
+        assert mongod.process is not None
+        owner_file.write_text(f"{os.getpid()} {mongod.process.pid}\n")
         uri_file.write_text(mongod.uri)
         try:
-            yield PrivateServer(mongod.uri, started=True)
+            yield PrivateServer(mongod.uri, started=True, reaped=reaped)
         finally:
             uri_file.unlink(missing_ok=True)
+            owner_file.unlink(missing_ok=True)

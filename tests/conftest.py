@@ -3,8 +3,10 @@ served by a real uvicorn on a free port, reached over HTTP with httpx."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
+import re
 import threading
 import time
 import uuid
@@ -99,12 +101,35 @@ class CommandCounter(CommandListener):
             return sum(1 for name, _ in self.commands if name == database)
 
 
-class ServedAPI:
-    """A uvicorn server running the app in a thread; `client` talks HTTP to it."""
+# What legitimately differs between two servers' answers to the same request.
+_REQUEST_ID = re.compile(rb'"requestId":"[^"]*"')
 
-    def __init__(self, settings: Settings, counter: CommandCounter) -> None:
+
+def assert_same_response(got: httpx.Response, reference: httpx.Response) -> None:
+    """The differential check: the compiled path's HTTP answer is the reference
+    path's, byte for byte (the request ids aside)."""
+    assert got.status_code == reference.status_code, (got.text, reference.text)
+    body = _REQUEST_ID.sub(b'"requestId":"-"', got.content)
+    expected = _REQUEST_ID.sub(b'"requestId":"-"', reference.content)
+    assert body == expected, f"compiled:  {body[:2000]!r}\nreference: {expected[:2000]!r}"
+    for header in ("content-type", "cache-control", "retry-after", "etag"):
+        assert got.headers.get(header) == reference.headers.get(header), header
+
+
+class ServedAPI:
+    """A uvicorn server running the app in a thread; `client` talks HTTP to it.
+
+    On the compiled executor (the default), a twin on EXECUTOR=reference serves the
+    same database, and every request sent with `query` or `data` goes to both: the
+    answers must be byte-identical (`assert_same_response`)."""
+
+    def __init__(self, settings: Settings, counter: CommandCounter, twin: bool = True) -> None:
         self.counter = counter
         self.settings = settings
+        self.reference: ServedAPI | None = None
+        if twin and settings.executor == "compiled":
+            reference = dataclasses.replace(settings, executor="reference")
+            self.reference = ServedAPI(reference, CommandCounter(), twin=False)
         port = free_port()
         self.port = port
         self.app = create_app(settings, event_listeners=[counter])
@@ -124,10 +149,18 @@ class ServedAPI:
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
 
     def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """POST a query; returns the whole response body (data and errors)."""
-        response = self.client.post("/graphql", json={"query": query, "variables": variables})
+        """POST a query (to the twin too); returns the whole response body."""
+        payload = {"query": query, "variables": variables}
+        response = self.client.post("/graphql", json=payload)
+        if self.reference is not None:
+            assert_same_response(response, self.reference.client.post("/graphql", json=payload))
         body: dict[str, Any] = response.json()
         return body
+
+    @property
+    def plans(self) -> Any:
+        """The app's plan cache (api.execution.cache.PlanCache), with its counts."""
+        return self.server.config.app.state.plans
 
     def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST a query that must succeed; returns its data."""
@@ -136,10 +169,23 @@ class ServedAPI:
         data: dict[str, Any] = body["data"]
         return data
 
+    def ready(self, timeout: float = 10.0) -> dict[str, Any]:
+        """/readyz's body once it says ready (the search index catches up after a
+        load); fails with the last body after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            body: dict[str, Any] = self.client.get("/readyz").json()
+            if body["status"] == "ready" or time.monotonic() > deadline:
+                assert body["status"] == "ready", body
+                return body
+            time.sleep(0.05)
+
     def close(self) -> None:
         self.client.close()
         self.server.should_exit = True
         self.thread.join(10)
+        if self.reference is not None:
+            self.reference.close()
 
 
 @pytest.fixture

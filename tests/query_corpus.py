@@ -146,7 +146,7 @@ def corpus_api(
     served = ServedAPI(Settings(mongodb_uri=mongo_uri, database=name), Recorder())
     # Whether the loader prepared the database is checked once per process: done
     # here, so that it is not counted as the round trips of a test's first query.
-    assert served.client.get("/readyz").json() == {"status": "ready"}
+    served.ready()
     yield served
     served.close()
     mongo_client.drop_database(name)

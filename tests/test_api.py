@@ -9,6 +9,7 @@ from api.schema.ids import to_global_id
 from loaders.urls import article_id, canonical_url
 from tests.articles import article, write_article
 from tests.conftest import ServedAPI
+from tests.search_oracle import wait_searchable
 
 HOME = """{ articles(first: 10) { totalCount nodes { id title publishedDateTime
   provider { name domain articleCount } topics { name articleCount }
@@ -266,7 +267,9 @@ def test_graphiql_is_served_to_a_browser(api: ServedAPI) -> None:
 
 def test_health_and_readiness(seeded_api: ServedAPI, serve_api: Any) -> None:
     assert seeded_api.client.get("/healthz").status_code == 200
-    assert seeded_api.client.get("/readyz").json() == {"status": "ready"}
+    wait_searchable(seeded_api, 2)
+    ready = seeded_api.client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["search"]["ready"] is True
     from storage.mongod import free_port
 
     nowhere = serve_api(mongodb_uri=f"mongodb://127.0.0.1:{free_port()}/", mongo_timeout_ms=300)
@@ -295,6 +298,7 @@ def test_a_nested_page_costs_a_constant_number_of_round_trips(
             {"title": "r", "webUrl": f"https://www.example.com/news/{n + 1}",
              "provider": {"name": "R", "domain": f"r{n}.example"}}]))  # fmt: skip
     load(tmp_path)
+    wait_searchable(api, 3)
     assert api.client.get("/readyz").status_code == 200  # checked once per process
     small = round_trips(3)
 

@@ -11,7 +11,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.store.reads import search_order
+from api.search.searcher import RELEVANCE, query_kind
+from api.store.filters import ArticleConditions
 from tests.articles import article, write_article
 from tests.conftest import ServedAPI
 
@@ -102,7 +103,9 @@ CONNECTIONS = {
 
 
 def test_made_up_cursors_are_bad_cursor_errors(seeded_api: ServedAPI) -> None:
-    kinds = {name: name for name in CONNECTIONS} | {"search": search_order("news").kind}
+    kinds = {name: name for name in CONNECTIONS} | {
+        "search": query_kind("news", ArticleConditions(), RELEVANCE)
+    }
 
     @settings(
         max_examples=300,

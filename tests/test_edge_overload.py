@@ -222,8 +222,10 @@ def test_a_full_queue_sheds_at_once_with_503_and_retry_after(
         assert "at capacity (1 requests running, 1 waiting)" in error["message"]
         assert elapsed < 0.5
         # Cheap endpoints are never queued behind the queries.
+        # (/readyz may say the search index is not built yet: the held finds hold its
+        # scan too; what matters is that it answers while the slot is held.)
         assert api.client.get("/healthz").status_code == 200
-        assert api.client.get("/readyz").status_code == 200
+        assert api.client.get("/readyz").json()["status"] in {"ready", "unavailable"}
         assert metric(api, "newsgraph_requests_in_flight") == 1
     finally:
         hold_finds(failpoint_mongo, False)

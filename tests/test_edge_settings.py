@@ -3,6 +3,9 @@ the API cannot use is refused with the variable's name."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from api.settings import Settings, SettingsError
@@ -19,6 +22,8 @@ def test_defaults_are_the_documented_ones() -> None:
     )
     assert settings.cors_origins == ()
     assert (settings.apq_max_queries, settings.apq_safelist) == (10_000, False)
+    assert (settings.search_index_dir, settings.search_writer_heap_mb) == (None, 64)
+    assert (settings.executor, settings.plan_cache_size) == ("compiled", 1000)
 
 
 def test_every_limit_is_read_from_its_variable() -> None:
@@ -35,6 +40,10 @@ def test_every_limit_is_read_from_its_variable() -> None:
             "APQ_MAX_QUERIES": "11",
             "APQ_SAFELIST": "true",
             "MONGO_TIMEOUT_MS": "1500",
+            "SEARCH_INDEX_DIR": "/var/lib/newsgraph/search",
+            "SEARCH_WRITER_HEAP_MB": "32",
+            "EXECUTOR": "Reference",
+            "PLAN_CACHE_SIZE": "12",
         }
     )
     assert (settings.max_depth, settings.max_aliases, settings.max_tokens) == (5, 6, 700)
@@ -47,11 +56,21 @@ def test_every_limit_is_read_from_its_variable() -> None:
     assert settings.cors_origins == ("https://a.example", "http://localhost:*")
     assert (settings.apq_max_queries, settings.apq_safelist) == (11, True)
     assert settings.mongo_timeout_ms == 1500
+    assert str(settings.search_index_dir) == "/var/lib/newsgraph/search"
+    assert settings.search_writer_heap_mb == 32
+    assert (settings.executor, settings.plan_cache_size) == ("reference", 12)
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("MAX_QUERY_DEPTH", "deep"), ("MAX_QUERY_COST", "0"), ("APQ_SAFELIST", "maybe")],
+    [
+        ("MAX_QUERY_DEPTH", "deep"),
+        ("MAX_QUERY_COST", "0"),
+        ("APQ_SAFELIST", "maybe"),
+        ("SEARCH_WRITER_HEAP_MB", "8"),
+        ("EXECUTOR", "jit"),
+        ("PLAN_CACHE_SIZE", "0"),
+    ],
 )
 def test_an_unusable_value_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"{name}='{value}' is not valid"):
@@ -73,3 +92,69 @@ def test_python_m_api_names_a_bad_setting_without_a_traceback() -> None:
     assert run.returncode == 1
     assert "PORT='eighty' is not valid" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [
+        ("PORT", "70000", "expected a port number from 1 to 65535"),
+        ("PORT", "0", "expected a port number from 1 to 65535"),
+        ("HOST", "256.1.1.1", "expected an IP address"),
+        ("HOST", "not a host", "expected an IP address or a host name"),
+        ("MONGODB_URI", "localhost:27017", "expected a URI starting with mongodb://"),
+        ("NEWSGRAPH_DB", "news.graph", "expected a database name"),
+    ],
+)
+def test_python_m_api_refuses_a_malformed_setting_in_one_sentence(
+    name: str, value: str, reason: str
+) -> None:
+    run = _python_m_api({name: value})
+    assert run.returncode == 1
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1, run.stderr
+    assert lines[0].startswith(f"error: {name}='{value}' is not valid: {reason}")
+    assert "Traceback" not in run.stderr
+
+
+def test_a_uri_password_is_masked_in_the_message() -> None:
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"MONGODB_URI": "mongodb://user:s3cret@a:b:c/"})
+    assert "s3cret" not in str(caught.value)
+    assert "mongodb://user:***@" in str(caught.value)
+
+
+def test_good_hosts_are_accepted() -> None:
+    for host in ("127.0.0.1", "0.0.0.0", "::1", "localhost", "api.example.org"):
+        assert Settings.from_env({"HOST": host}).host == host
+
+
+def test_python_m_api_help_lists_the_variables_and_does_not_start() -> None:
+    from api.settings import VARIABLES
+    from tests.conftest import ROOT
+
+    run = _python_m_api({"PORT": "1"}, "--help")  # port 1 would fail to bind if it started
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: python -m api")
+    readme = (ROOT / "README.md").read_text()
+    source = (ROOT / "api" / "settings.py").read_text()
+    read = set(re.findall(r'env,\s*"([A-Z_]+)"', source))
+    assert read <= {name for name, _, _ in VARIABLES}, "a variable missing from --help"
+    for name, _, _ in VARIABLES:
+        assert f"  {name} " in run.stdout
+        assert f"| `{name}` |" in readme  # documented in the Configuration table
+    other = _python_m_api({}, "--port", "9000")
+    assert other.returncode == 1
+    assert "takes no arguments" in other.stderr and "--help" in other.stderr
+
+
+def _python_m_api(env: dict[str, str], *args: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    return subprocess.run(
+        [sys.executable, "-m", "api", *args], cwd=ROOT, env={**os.environ, **env},
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip

@@ -67,7 +67,9 @@ CASES = [
         "YAML unclosed list",
         "bad.txt",
         fm(VALID + "topics: [a, b\n"),
-        "bad.txt:6: YAML syntax error, column 1: did not find expected ',' or ']'",
+        # Reported where the list opens (line 5), with PyYAML's own positions.
+        "bad.txt:5: YAML syntax error, column 9: while parsing a flow sequence in line 5, "
+        "column 9: did not find expected ',' or ']' in line 6, column 1",
     ),
     (
         "not a mapping",
@@ -157,7 +159,7 @@ CASES = [
         "JSON Lines item",
         "bad.jsonl",
         json.dumps(article(99)) + "\n" + '{"title": 3}\n',
-        "bad.jsonl:2: title: expected text, got int",
+        "bad.jsonl:2: missing required fields: webUrl, publishedDateTime; title: expected text, got int",
     ),
 ]
 
@@ -243,8 +245,10 @@ def test_a_directory_with_no_articles_is_reported(tmp_path: Path, db: Db) -> Non
     assert report.inserted == 1
     assert report.errors == [
         f"{empty}: no article files (.txt, .md, .yaml, .yml, .json, .jsonl, .ndjson, .gz) in this directory",
-        f"{tmp_path / 'missing'}: no such file or directory",
     ]
+    # A missing path is no input read and rejected: it is named apart.
+    assert report.not_found == [str(tmp_path / "missing")]
+    assert (report.files, report.rejected) == (2, 1)
 
 
 def test_json_json_lines_and_gzip_load(tmp_path: Path, db: Db) -> None:
@@ -336,7 +340,9 @@ def test_a_large_json_lines_file_loads_in_parts_with_its_line_numbers(
     spool.close()
     report = load_paths(db, [tmp_path])
     assert (report.files, report.inserted) == (1, 29)
-    assert report.errors == [f"{tmp_path / 'big.jsonl'}:18: webUrl: missing"]
+    assert report.errors == [
+        f"{tmp_path / 'big.jsonl'}:18: missing required fields: webUrl, publishedDateTime"
+    ]
 
 
 def test_gzipped_json_lines_load_in_parts_too(
@@ -357,7 +363,9 @@ def test_gzipped_json_lines_load_in_parts_too(
         spool.close()
     report = load_paths(db, [tmp_path])
     assert (report.files, report.inserted) == (1, 29)
-    assert report.errors == [f"{tmp_path / 'feed.jsonl.gz'}:22: webUrl: missing"]
+    assert report.errors == [
+        f"{tmp_path / 'feed.jsonl.gz'}:22: missing required fields: webUrl, publishedDateTime"
+    ]
 
 
 def test_a_damaged_gzip_loads_up_to_the_damage_and_names_the_line(tmp_path: Path, db: Db) -> None:

@@ -71,8 +71,16 @@ def test_reads_fetch_only_the_selected_fields(corpus_api: ServedAPI) -> None:
         "{ articles(first: 3, orderBy: {field: HEAT, direction: ASC}) { edges { node { ...f } } } } "
         "fragment f on Article { leadImage { url } topics { name } }"
     ) == {"_id": 1, "heat": 1, "images": 1, "topicKeys": 1, "topics": 1}
-    wide = projection("{ articles(first: 3) { nodes { id related { title } provider { name } } } }")
-    assert set(wide) == {"_id", "publishedDateTime", "related", "provider"}
+    # Embedded lists are read down to the subfields used; lookups too.
+    wide = projection(
+        "{ articles(first: 3) { nodes { id related { webUrl provider { name } } provider { name } } } }"
+    )
+    assert set(wide) == {"_id", "publishedDateTime", "related.title", "related.webUrl",
+                         "related.provider", "provider"}  # fmt: skip
+    recorder.queries.clear()
+    corpus_api.data("{ articles(first: 3) { nodes { provider { name } } } }")
+    lookups = [q for q in recorder.queries if q.get("find") == "providers"]
+    assert [q["projection"] for q in lookups] == [{"_id": 1, "name": 1}]
 
 
 def test_schema_file_is_up_to_date() -> None:
@@ -99,3 +107,25 @@ def test_total_count_reads_maintained_counts_or_a_bounded_count(corpus_api: Serv
     # A range is counted on the index of its field, where it is index bounds.
     assert article_commands({"minHeat": 3, "type": "video"})[0]["hint"] == "heat_desc"
     assert article_commands({"anyTopics": ["ai"], "minQuality": 5})[0]["hint"] == "topic_quality"
+
+
+def test_a_connection_under_many_parents_is_one_read(corpus_api: ServedAPI) -> None:
+    recorder = corpus_api.counter
+    assert isinstance(recorder, Recorder)
+
+    def article_reads(query: str) -> list[dict[str, Any]]:
+        recorder.queries.clear()
+        corpus_api.data(query)
+        return [q for q in recorder.queries if "articles" in (q.get("find"), q.get("aggregate"))]
+
+    sent = article_reads("{ categories { name articles(first: 2) { nodes { title } } } }")
+    (read,) = sent  # three categories, one read
+    assert [s["$unionWith"]["coll"] for s in read["pipeline"] if "$unionWith" in s] == [
+        "articles",
+        "articles",
+    ]
+    sent = article_reads(
+        "{ articles(first: 6) { nodes { mentionedIn(first: 2) { nodes { id title } } } } }"
+    )
+    assert [("find" in q, "aggregate" in q) for q in sent] == [(True, False), (False, True)]
+    assert sent[1]["hint"] == "mentioned_in"

@@ -103,10 +103,6 @@ def test_every_query_sent_is_served_by_an_index(
     explained = 0
     for query in recorder.queries:
         command = {k: v for k, v in query.items() if k not in ("lsid", "$db", "$clusterTime")}
-        if "aggregate" in command and any(
-            "$text" in json.dumps(s, default=str) for s in command["pipeline"][:1]
-        ):
-            continue  # search: the text index serves it (see test_query_search)
         key = json.dumps(command, default=str, sort_keys=True)
         if key in seen:
             continue

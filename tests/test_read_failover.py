@@ -75,7 +75,7 @@ def test_killing_the_primary_fails_no_read(tmp_path: Path, serve_api: Any) -> No
         # A short server selection timeout: a read that waited for a primary would
         # fail well within the election.
         api = serve_api(mongodb_uri=replica_set.uri, database=DATABASE, mongo_timeout_ms=500)
-        assert api.client.get("/readyz").json() == {"status": "ready"}
+        api.ready()
         loop = ReadLoop(api)
         loop.thread.start()
         try:

@@ -39,7 +39,7 @@ def test_an_empty_server_is_not_ready_until_loaded(api: ServedAPI, load: Any, db
         assert_not_loaded(api, query, db_name)
 
     assert load(SEEDS).errors == []
-    assert api.client.get("/readyz").json() == {"status": "ready"}
+    api.ready()
     assert api.data(QUERIES[0])["articles"]["totalCount"] == 2
     assert api.data(QUERIES[1])["search"]["totalCount"] == 2
 

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from api.http import graphiql
+from api.execution.cache import PlanCache
 from api.http.admission import AdmissionMiddleware, Gate
 from api.http.connections import guarded_protocol
 from api.http.cors import cors_middleware
@@ -36,6 +37,7 @@ from api.http.web import WebApp
 from api.live.metrics import LiveMetrics
 from api.live.transport import Live
 from api.schema.root import schema as default_schema
+from api.search.service import SearchService
 from api.settings import Settings
 from api.store import reads
 from api.store.readiness import Readiness
@@ -63,11 +65,13 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    """Ready to serve: MongoDB answers and the loader has prepared the database.
-    503 with the reason otherwise."""
+    """Ready to serve: MongoDB answers, the loader has prepared the database, and the
+    search index is built and current. 503 otherwise; the body says which, and how far
+    search has got."""
     settings: Settings = request.app.state.settings
     client: AsyncMongoClient[reads.Document] = request.app.state.mongo
     readiness: Readiness = request.app.state.readiness
+    search: SearchService = request.app.state.search
     db = client[settings.database]
     try:
         async with asyncio.timeout(settings.mongo_timeout_ms / 1000):
@@ -81,7 +85,19 @@ async def readyz(request: Request) -> Response:
     if not_loaded is not None:
         log.warning("readyz: %s", not_loaded)
         return JSONResponse({"status": "not_loaded", "reason": not_loaded}, status_code=503)
-    return JSONResponse({"status": "ready"})
+    report = search.report()
+    if not search.ready:
+        behind = report["behindSeconds"]
+        if report["state"] == "building":
+            reason = "the search index is being built"
+        elif behind is None:
+            reason = "the search index is catching up with MongoDB"
+        else:
+            reason = f"the search index is {behind} s behind MongoDB"
+        return JSONResponse(
+            {"status": "unavailable", "reason": reason, "search": report}, status_code=503
+        )
+    return JSONResponse({"status": "ready", "search": report})
 
 
 def create_app(
@@ -110,15 +126,38 @@ def create_app(
             appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
+        # The search follower has a client of its own: its long waits on the change
+        # stream and its full reads never hold a connection a request needs.
+        search_client: AsyncMongoClient[reads.Document] = AsyncMongoClient(
+            settings.mongodb_uri,
+            tz_aware=True,
+            serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+            connectTimeoutMS=settings.mongo_timeout_ms,
+            heartbeatFrequencyMS=1000,
+            appname="newsgraph-search",
+        )
+        search = SearchService(
+            search_client[settings.database],
+            settings.search_index_dir,
+            settings.search_writer_heap_mb * 1024 * 1024,
+        )
+        search.start()
+        collector = search.collector()
+        metrics.registry.register(collector)
         app.state.mongo = client
         app.state.settings = settings
         app.state.readiness = Readiness()
+        app.state.search = search
+        app.state.plans = PlanCache(settings.plan_cache_size)
         app.state.live = live
         live.start(client[settings.database][ARTICLES])
         try:
             yield
         finally:
             await live.drain()
+            metrics.registry.unregister(collector)
+            await search.stop()
+            await search_client.close()
             await client.close()
 
     persisted = PersistedQueries(

@@ -9,15 +9,16 @@ from typing import TypeVar
 import strawberry
 
 from api.errors import BadUserInput
+from api.execution.hook import CompiledExecution
 from api.limits.guard import schema_extensions
 from api.live.subscription import Subscription
 from api.schema.context import Info
 from api.schema.ids import from_global_id
 from api.schema.inputs import MOST_ARTICLES, ArticleFilter, ArticleOrder, CatalogOrder, conditions
 from api.schema.loaded import RequireLoadedDatabase
+from api.schema.search import ArticleSearchConnection, SearchOrder, search_connection
 from api.schema.types import (
     Article,
-    ArticleSearchConnection,
     Category,
     Connection,
     Node,
@@ -26,7 +27,6 @@ from api.schema.types import (
     Topic,
     article_connection,
     make_connection,
-    search_connection,
 )
 from api.store import reads
 from api.store.pagination import MAX_PAGE, window
@@ -107,8 +107,10 @@ class Query:
         return await article_connection(info, conditions(filter), order_by, paging)
 
     @strawberry.field(
-        description="Articles whose title or excerpt match, most relevant first. Words, "
-        '"quoted phrases" and -excluded words, as MongoDB text search reads them.'
+        description="Articles whose title or excerpt match, most relevant first by "
+        'default. Words (any of them, stemmed), "quoted phrases" (each must appear) and '
+        "-excluded words or phrases; every other character is text. At most 500 "
+        "characters."
     )
     async def search(
         self,
@@ -119,9 +121,10 @@ class Query:
         last: int | None = None,
         before: str | None = None,
         filter: ArticleFilter | None = None,
+        order_by: SearchOrder = SearchOrder.RELEVANCE,
     ) -> ArticleSearchConnection:
         paging = (first, after, last, before)
-        return await search_connection(info, query, conditions(filter), paging)
+        return await search_connection(info, query, conditions(filter), order_by, paging)
 
     @strawberry.field(description="A provider by its domain (www. and case ignored).")
     async def provider(self, info: Info, domain: str) -> Provider | None:
@@ -172,6 +175,7 @@ schema = strawberry.Schema(
     subscription=Subscription,
     types=[Article, Provider, Topic, Category],
     # Limits, cost, and parse/validation caches: see api.limits.guard; then no query
-    # runs on a database the loader has not prepared (api.schema.loaded).
-    extensions=[*schema_extensions(), RequireLoadedDatabase],
+    # runs on a database the loader has not prepared (api.schema.loaded); then the
+    # compiled execution path (api.execution), unless EXECUTOR=reference.
+    extensions=[*schema_extensions(), RequireLoadedDatabase, CompiledExecution],
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -30,9 +29,6 @@ ARTICLE_PROJECTION = {"secured": 0, "contentHash": 0, "extra": 0}
 # no further, so totalCount stays cheap at any size: an answer of COUNT_LIMIT means
 # "at least COUNT_LIMIT".
 COUNT_LIMIT = 10_000
-
-# The relevance of a search result, computed by MongoDB's text index.
-SCORE = "_score"
 
 
 @dataclass(frozen=True)
@@ -111,13 +107,6 @@ def _get(doc: Mapping[str, Any], dotted: str) -> Any:
 NEWEST_FIRST = Order("published-desc", "publishedDateTime", -1)
 
 
-def search_order(query: str) -> Order:
-    """Most relevant first. The kind carries a digest of the query, so a cursor of
-    one search is refused by another."""
-    digest = hashlib.blake2b(query.encode("utf-8"), digest_size=6).hexdigest()
-    return Order(f"search-{digest}", SCORE, -1, float)
-
-
 @dataclass
 class Page:
     docs: list[Document]
@@ -183,38 +172,6 @@ def _index_named(collection: AsyncCollection[Document], hint: str | None) -> Ite
         ) from exc
 
 
-async def search_page(
-    db: Database,
-    text: str,
-    match: Document,
-    window: Window,
-    projection: Mapping[str, Any] | None,
-) -> Page:
-    """Articles matching the text search and ``match``, most relevant first, each
-    with its relevance in ``_score``. The text index finds the matches; ranking them
-    sorts the matches (top-k, bounded by the page) in memory, as relevance needs."""
-    order = search_order(text)
-    scan = order.reversed() if window.backward else order
-    pipeline: list[Document] = [
-        {"$match": {"$text": {"$search": text}, **match}},
-        {"$set": {SCORE: {"$meta": "textScore"}}},
-    ]
-    bounds = _bounded({}, order, window, exploded=False)
-    if bounds:
-        pipeline.append({"$match": bounds})
-    pipeline += [{"$sort": dict(scan.sort())}, {"$limit": window.size + 1}]
-    if projection:
-        pipeline.append(
-            {"$project": {**projection, SCORE: 1} if _includes(projection) else projection}
-        )
-    docs = await (await db[ARTICLES].aggregate(pipeline)).to_list()
-    return _page(docs, window)
-
-
-def _includes(projection: Mapping[str, Any]) -> bool:
-    return any(value == 1 for value in projection.values())
-
-
 async def count_articles(db: Database, where: ArticleConditions) -> int:
     """Counts the loader maintains are read, not recounted: O(1) at any size."""
     source = where.count_source()
@@ -223,12 +180,6 @@ async def count_articles(db: Database, where: ArticleConditions) -> int:
     if source is ALL_ARTICLES:
         return await count_all(db, ARTICLES)
     return await sum_counts(db, source.collection, source.field, source.ids)
-
-
-async def count_search(db: Database, text: str, match: Document) -> int:
-    return await db[ARTICLES].count_documents(
-        {"$text": {"$search": text}, **match}, limit=COUNT_LIMIT
-    )
 
 
 async def count_matching(
@@ -266,6 +217,14 @@ async def find_by(
     projection = ARTICLE_PROJECTION if collection == ARTICLES else None
     docs = await db[collection].find({field: {"$in": list(set(keys))}}, projection).to_list()
     return {doc[field]: doc for doc in docs}
+
+
+async def articles_by_keys(
+    db: Database, keys: Sequence[str], projection: Mapping[str, Any]
+) -> dict[str, Document]:
+    """The articles of a search page, by key: one read by ``_id``."""
+    docs = await db[ARTICLES].find({"_id": {"$in": list(keys)}}, projection).to_list()
+    return {str(doc["_id"]): doc for doc in docs}
 
 
 @dataclass(frozen=True)

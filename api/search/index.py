@@ -1,0 +1,174 @@
+"""The tantivy index on disk, its writer, its point-in-time snapshots, and the
+metadata beside it (schema version, database, the change stream's resume token).
+
+The index is derived state: deleting its directory loses nothing, the next start
+rebuilds it from MongoDB. One process writes a directory (tantivy locks it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from api.search import fields as f
+from api.search.fields import SCHEMA, SCHEMA_VERSION
+
+META = "newsgraph-search.json"
+# A relevance cursor pages on the snapshot its first page came from while that
+# snapshot is at most this old, so its pages neither shift nor repeat as articles
+# arrive (BM25's statistics move with every article). Older cursors page on the
+# current index by (score, key).
+SNAPSHOT_SECONDS = 300
+
+
+class IndexInUse(RuntimeError):
+    """Another process writes this index directory."""
+
+
+@dataclass
+class Snapshot:
+    generation: int
+    searcher: tantivy.Searcher
+    taken: float
+
+
+class SearchIndex:
+    def __init__(self, directory: Path, database: str, heap_bytes: int) -> None:
+        self.directory = directory
+        self.database = database
+        self.heap_bytes = heap_bytes
+        self.path = directory / database
+        self.path.mkdir(parents=True, exist_ok=True)
+        meta = self._read_meta()
+        if meta.get("schemaVersion") != SCHEMA_VERSION or meta.get("database") != database:
+            self._wipe()
+            meta = {}
+        self.token: dict[str, Any] | None = meta.get("resumeToken")
+        # The articles collection the index was built from (its UUID): another
+        # collection (dropped and made again, another server) means a rebuild.
+        self.source: str | None = meta.get("collection")
+        self.index = tantivy.Index(SCHEMA, path=str(self.path), reuse=True)
+        self.index.config_reader("manual")
+        try:
+            self.writer = self.index.writer(heap_size=heap_bytes, num_threads=1)
+        except ValueError as exc:
+            raise IndexInUse(
+                f"the search index in {self.path} is in use by another process ({exc}): "
+                "give each API process its own SEARCH_INDEX_DIR"
+            ) from exc
+        # Names this index's snapshots inside relevance cursors: a cursor made by
+        # another process (or another index) is never read against these.
+        self.instance = secrets.token_hex(4)
+        self.generation = 0
+        self.snapshots: dict[int, Snapshot] = {}
+        self.refresh()
+
+    def _read_meta(self) -> dict[str, Any]:
+        try:
+            meta: dict[str, Any] = json.loads((self.path / META).read_text())
+        except (OSError, ValueError):
+            return {}
+        return meta
+
+    def _wipe(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    # Writing: called from one worker thread at a time (see follower).
+
+    def apply(self, upserts: Iterable[dict[str, Any]], deletes: Iterable[str]) -> int:
+        """Replaces or adds each article and deletes each key; not yet visible."""
+        count = 0
+        for key in deletes:
+            self.writer.delete_documents_by_term(f.KEY, key)
+            count += 1
+        for article in upserts:
+            self.writer.delete_documents_by_term(f.KEY, str(article["_id"]))
+            self.writer.add_document(f.to_document(article))
+            count += 1
+        return count
+
+    def add(self, articles: Iterable[dict[str, Any]]) -> int:
+        """Adds each article to an index being built (nothing to replace)."""
+        count = 0
+        for article in articles:
+            self.writer.add_document(f.to_document(article))
+            count += 1
+        return count
+
+    def clear(self) -> None:
+        self.writer.delete_all_documents()
+
+    def commit(self, token: dict[str, Any] | None) -> None:
+        """Makes the changes durable, then records ``token``: a crash in between
+        replays changes already applied, which is harmless (they are idempotent)."""
+        self.writer.commit()
+        self.save_token(token)
+
+    def save_token(self, token: dict[str, Any] | None) -> None:
+        self.token = token
+        meta = {
+            "schemaVersion": SCHEMA_VERSION,
+            "database": self.database,
+            "collection": self.source,
+            "resumeToken": token,
+        }
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".meta-")
+        with os.fdopen(fd, "w") as out:
+            json.dump(meta, out)
+        os.replace(tmp, self.path / META)
+
+    def forget(self) -> None:
+        """Drops the resume token: the next follower start rebuilds."""
+        self.save_token(None)
+
+    # Reading: on the event loop.
+
+    def refresh(self) -> None:
+        """Makes committed changes visible: a new snapshot."""
+        self.index.reload()
+        self.generation += 1
+        now = time.monotonic()
+        self.snapshots[self.generation] = Snapshot(self.generation, self.index.searcher(), now)
+        for generation in [
+            g for g, s in self.snapshots.items() if now - s.taken > SNAPSHOT_SECONDS
+        ]:
+            if generation != self.generation:
+                del self.snapshots[generation]
+
+    @property
+    def current(self) -> Snapshot:
+        return self.snapshots[self.generation]
+
+    def snapshot(self, generation: int) -> Snapshot | None:
+        snapshot = self.snapshots.get(generation)
+        if snapshot is None or time.monotonic() - snapshot.taken > SNAPSHOT_SECONDS:
+            return None
+        return snapshot
+
+    @property
+    def documents(self) -> int:
+        return int(self.current.searcher.num_docs)
+
+    def disk_bytes(self) -> int:
+        return sum(entry.stat().st_size for entry in self.path.iterdir() if entry.is_file())
+
+    def close(self) -> None:
+        """Drops what was not committed and releases the directory's lock (once
+        background merges end); searches on the snapshots still work."""
+        self.writer.rollback()
+        self.writer.wait_merging_threads()
+
+
+def private_directory() -> Path:
+    """A directory of this process's own, for when SEARCH_INDEX_DIR is not set."""
+    return Path(tempfile.mkdtemp(prefix="newsgraph-search-"))

@@ -1,0 +1,183 @@
+"""The follower keeps the index equal to MongoDB: inserts and updates within 2 s, a
+restart resumes from its stored token, a lost history or a dropped collection
+rebuilds, and a replica-set election is survived."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pymongo import AsyncMongoClient, MongoClient
+from pymongo.database import Database
+from pymongo.errors import OperationFailure, PyMongoError
+
+from api.search.follower import Follower
+from api.search.index import SearchIndex
+from loaders.load import Report
+from tests.articles import article, write_article
+from tests.conftest import ServedAPI
+from tests.search_oracle import wait_searchable
+
+TITLES = "{ search(query: $q, first: 50) { totalCount nodes { title } } }"
+QUERY = "query($q: String!) " + TITLES
+
+
+def titles(api: ServedAPI, q: str) -> list[str]:
+    return [n["title"] for n in api.data(QUERY, {"q": q})["search"]["nodes"]]
+
+
+def add(tmp_path: Path, load: Callable[..., Report], *docs: tuple[int, str]) -> None:
+    directory = tmp_path / f"batch-{time.monotonic_ns()}"
+    for n, title in docs:
+        write_article(directory, f"{n}.txt", article(n, title=title))
+    assert load(directory).errors == []
+
+
+def until_found(api: ServedAPI, q: str, title: str, timeout: float) -> float:
+    started = time.monotonic()
+    while title not in titles(api, q):
+        elapsed = time.monotonic() - started
+        assert elapsed < timeout, f"{title!r} not searchable after {elapsed:.1f} s"
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+def metric(api: ServedAPI, name: str) -> float:
+    for line in api.client.get("/metrics").text.splitlines():
+        if line.startswith(f"newsgraph_search_{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"no metric newsgraph_search_{name}")
+
+
+def test_inserts_and_updates_are_searchable_within_2_seconds(
+    tmp_path: Path, load: Callable[..., Report], api: ServedAPI
+) -> None:
+    add(tmp_path, load, (1, "Volcano erupts near the coast"))
+    wait_searchable(api, 1)
+    add(tmp_path, load, (2, "Glacier melts faster than feared"))
+    assert until_found(api, "glacier", "Glacier melts faster than feared", 2.0) < 2.0
+    add(tmp_path, load, (2, "Iceberg calves off the shelf"))  # the same URL: an update
+    assert until_found(api, "iceberg", "Iceberg calves off the shelf", 2.0) < 2.0
+    assert titles(api, "glacier") == []
+    assert metric(api, "documents") == 2
+
+
+def test_a_restart_resumes_from_its_token(
+    tmp_path: Path, load: Callable[..., Report], serve_api: Callable[..., ServedAPI]
+) -> None:
+    directory = tmp_path / "index"
+    first = serve_api(search_index_dir=directory)
+    add(tmp_path, load, (1, "Harbour reopens"), (2, "Harbour closes"))
+    wait_searchable(first, 2)
+    first.close()
+    add(tmp_path, load, (3, "Harbour floods"))  # while no API runs
+    again = serve_api(search_index_dir=directory)
+    wait_searchable(again, 3)
+    assert sorted(titles(again, "harbour")) == [
+        "Harbour closes",
+        "Harbour floods",
+        "Harbour reopens",
+    ]
+    # Caught up from the token: one change applied, no build.
+    assert metric(again, "changes") == 1 and metric(again, "rebuilds") == 0
+
+
+def test_a_dropped_collection_rebuilds(
+    tmp_path: Path,
+    load: Callable[..., Report],
+    serve_api: Callable[..., ServedAPI],
+    db: Database[dict[str, Any]],
+) -> None:
+    directory = tmp_path / "index"
+    first = serve_api(search_index_dir=directory)
+    add(tmp_path, load, (1, "Orchard blooms"))
+    wait_searchable(first, 1)
+    first.close()
+    db.drop_collection("articles")  # the stored token now leads to an invalidate
+    add(tmp_path, load, (2, "Orchard harvest"))
+    again = serve_api(search_index_dir=directory)
+    wait_searchable(again, 1)
+    assert titles(again, "orchard") == ["Orchard harvest"]
+    assert metric(again, "rebuilds") == 1
+
+
+class _HistoryLostOnce:
+    """The real collection, except that the first resume from a token fails as
+    MongoDB fails it when the token has fallen off the oplog (which a fresh
+    single-node replica set, whose oplog has never been truncated, cannot show)."""
+
+    def __init__(self, collection: Any) -> None:
+        self.collection = collection
+        self.refused = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.collection, name)
+
+    async def watch(self, **options: Any) -> Any:
+        if options.get("resume_after") and not self.refused:
+            self.refused = True
+            raise OperationFailure("Resume of change stream was not possible", code=286)
+        return await self.collection.watch(**options)
+
+
+def test_an_expired_token_rebuilds(
+    tmp_path: Path, load: Callable[..., Report], mongo_uri: str, db_name: str
+) -> None:
+    add(tmp_path, load, (1, "Canal"), (2, "Canal lock"))
+
+    async def scenario() -> tuple[int, int]:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_uri, tz_aware=True)
+        directory = tmp_path / "index"
+        index = SearchIndex(directory, db_name, 20 * 2**20)
+        # Built from this very collection, up to a token MongoDB will refuse.
+        info = await (await client[db_name].list_collections(filter={"name": "articles"})).next()
+        index.source = str(info["info"]["uuid"])
+        index.save_token({"_data": "8200000001000000012B0229296E04"})
+        articles = _HistoryLostOnce(client[db_name]["articles"])
+        follower = Follower(index, articles)  # type: ignore[arg-type]
+        follower.start()
+        deadline = time.monotonic() + 10
+        while index.documents < 2 or follower.progress.state != "current":
+            assert time.monotonic() < deadline, follower.progress
+            await asyncio.sleep(0.05)
+        found = follower.progress.rebuilds, index.documents
+        await follower.stop()
+        await client.close()
+        return found
+
+    rebuilds, documents = asyncio.run(scenario())
+    assert (rebuilds, documents) == (1, 2)
+
+
+def _primary_again(client: MongoClient[dict[str, Any]], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if client.admin.command("hello").get("isWritablePrimary"):
+                return
+        except PyMongoError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("no primary again after the step-down")
+
+
+def test_a_step_down_is_survived(
+    tmp_path: Path,
+    load: Callable[..., Report],
+    api: ServedAPI,
+    mongo_client: MongoClient[dict[str, Any]],
+) -> None:
+    add(tmp_path, load, (1, "Lighthouse keeper"))
+    wait_searchable(api, 1)
+    # A real election: the single member steps down for 2 s, then is elected again
+    # (the primary may drop the connection as it steps down).
+    with contextlib.suppress(PyMongoError):
+        mongo_client.admin.command("replSetStepDown", 2, force=True)
+    _primary_again(mongo_client)
+    add(tmp_path, load, (2, "Lighthouse storm"))
+    until_found(api, "lighthouse", "Lighthouse storm", 8.0)
+    assert metric(api, "rebuilds") == 0 and api.client.get("/readyz").status_code == 200
