@@ -13,7 +13,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 
 .DEFAULT_GOAL := help
 .PHONY: help serve load test test-lowest lint format typecheck schema lock clean clean-data \
-	bench-load bench-api bench-api-scale web web-build test-web bench-overload
+	bench-load bench-api bench-api-scale graphiql-assets chromium js-deps web web-build test-web bench-overload
 
 help: ## list the targets
 	@echo "newsgraph: make TARGET [VARIABLE=value ...]"
@@ -43,8 +43,29 @@ load: $(SERVE_STAMP) ## load article files: make load PATHS="dir file.jsonl" [LO
 # Two workers (pytest-xdist), one per core: most of the suite waits on servers.
 # PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
-test: $(DEV_STAMP) lint typecheck ## lint, type checks and the whole suite against a real mongod
+test: $(DEV_STAMP) lint typecheck chromium js-deps ## lint, type checks and the whole suite against a real mongod
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The GraphiQL test drives Debian's Chromium (never a browser Playwright downloads).
+CHROMIUM := /usr/bin/chromium
+chromium: ## Debian's Chromium for the GraphiQL test (installs it as root)
+	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+		{ echo "error: $(CHROMIUM) is missing and could not be installed: run apt-get install -y chromium (as root)"; exit 2; }
+	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is missing: apt-get install -y chromium"; exit 2; }
+
+# graphql-ws and ws for the JavaScript client test, from the committed lock file.
+JS_DIR := tests/js
+js-deps: $(JS_DIR)/node_modules/.installed
+$(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found: install Node.js 20 (apt-get install -y nodejs npm)"; exit 2; }
+	cd $(JS_DIR) && npm ci --silent --no-audit --no-fund
+	@touch $@
+
+# Refresh GraphiQL's vendored files from the npm registry, checked against their
+# recorded SRI hashes (scripts/graphiql_assets.py; --record after a version change).
+graphiql-assets: ## refresh vendored GraphiQL, checked against its SRI hashes [RECORD=1]
+	$(PYTHON) scripts/graphiql_assets.py $(if $(RECORD),--record)
 
 lint: $(DEV_STAMP) ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .

@@ -71,6 +71,16 @@ class PersistedQueryNotAllowed(ApiError):
     code = "PERSISTED_QUERY_NOT_IN_SAFELIST"
 
 
+class SubscriptionLimit(ApiError):
+    """A per-connection or per-process subscription limit is reached."""
+
+    code = "SUBSCRIPTION_LIMIT"
+
+
+class ServiceUnavailable(ApiError):
+    code = "SERVICE_UNAVAILABLE"
+
+
 class DatabaseNotLoaded(ApiError):
     """The database lacks what the loader creates (collections, indexes): the
     operator runs the loader, the client retries later. Answered with HTTP 503."""

@@ -54,6 +54,12 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("SEARCH_WRITER_HEAP_MB", "64", "memory the search index writer fills before a flush"),
     ("EXECUTOR", "compiled", "compiled, or reference (graphql-core, every field resolved)"),
     ("PLAN_CACHE_SIZE", "1000", "compiled plans kept (least recently used dropped)"),
+    ("MAX_SUBSCRIPTIONS_PER_CONNECTION", "20", "operations one WebSocket may have open"),
+    ("MAX_SUBSCRIPTIONS", "1000", "subscriptions one process may have open"),
+    ("SUBSCRIPTION_BUFFER", "100", "events a subscription may fall behind"),
+    ("SLOW_CONSUMER_GRACE", "5", "seconds a full subscription may stall before it is cut"),
+    ("CONNECTION_INIT_TIMEOUT", "10", "seconds a WebSocket has to send connection_init"),
+    ("KEEPALIVE_INTERVAL", "15", "seconds between WebSocket pings; 0: none"),
 )
 
 
@@ -118,6 +124,16 @@ class Settings:
     # Seconds an idle keep-alive connection stays open.
     keep_alive_timeout: int = 5
 
+    # Subscriptions (GraphQL over WebSocket).
+    max_subscriptions_per_connection: int = 20
+    max_subscriptions: int = 1000
+    # Events a subscriber may fall behind before it holds the stream back, and how
+    # long it may hold it back without taking an event before it is cut off.
+    subscription_buffer: int = 100
+    slow_consumer_grace_s: int = 5
+    connection_init_timeout_s: int = 10
+    # graphql-transport-ws pings on an open connection; 0: none.
+    keepalive_interval_s: int = 15
     # The search index: where it lives (None: a temporary directory of the process's
     # own, rebuilt at every start) and the memory its writer may use.
     search_index_dir: Path | None = None
@@ -178,6 +194,30 @@ class Settings:
             max_connections=_read(env, "MAX_CONNECTIONS", _positive_int, defaults.max_connections),
             keep_alive_timeout=_read(
                 env, "KEEP_ALIVE_TIMEOUT", _positive_int, defaults.keep_alive_timeout
+            ),
+            max_subscriptions_per_connection=_read(
+                env,
+                "MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                _positive_int,
+                defaults.max_subscriptions_per_connection,
+            ),
+            max_subscriptions=_read(
+                env, "MAX_SUBSCRIPTIONS", _positive_int, defaults.max_subscriptions
+            ),
+            subscription_buffer=_read(
+                env, "SUBSCRIPTION_BUFFER", _positive_int, defaults.subscription_buffer
+            ),
+            slow_consumer_grace_s=_read(
+                env, "SLOW_CONSUMER_GRACE", _positive_int, defaults.slow_consumer_grace_s
+            ),
+            connection_init_timeout_s=_read(
+                env,
+                "CONNECTION_INIT_TIMEOUT",
+                _positive_int,
+                defaults.connection_init_timeout_s,
+            ),
+            keepalive_interval_s=_read(
+                env, "KEEPALIVE_INTERVAL", _non_negative_int, defaults.keepalive_interval_s
             ),
             search_index_dir=_read(env, "SEARCH_INDEX_DIR", Path, defaults.search_index_dir),
             search_writer_heap_mb=_read(

@@ -17,7 +17,6 @@ from typing import Any
 import graphql
 import httpx
 import pytest
-import uvicorn
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.monitoring import (
@@ -27,7 +26,7 @@ from pymongo.monitoring import (
     CommandSucceededEvent,
 )
 
-from api.http.app import create_app, server_config
+from api.http.app import Server, create_app, server_config
 from api.settings import Settings
 from loaders.load import Report, load_paths
 from storage.mongod import Mongod, free_port
@@ -153,16 +152,13 @@ class ServedAPI:
             reference = dataclasses.replace(settings, executor="reference", search_index_dir=None)
             self.reference = ServedAPI(reference, CommandCounter(), twin=False)
         port = free_port()
+        self.port = port
+        self.app = create_app(settings, event_listeners=[counter])
         # The production server configuration: its protocol, limits and timeouts.
         config = server_config(
-            create_app(settings, event_listeners=[counter]),
-            settings,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
+            self.app, settings, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
         )
-        self.server = uvicorn.Server(config)
+        self.server = Server(config, self.app)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 10

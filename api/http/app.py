@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -20,9 +21,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from api.execution.cache import PlanCache
+from api.http import graphiql
 from api.http.admission import AdmissionMiddleware, Gate
 from api.http.connections import guarded_protocol
 from api.http.cors import cors_middleware
@@ -32,11 +34,14 @@ from api.http.persisted import PersistedQueries
 from api.http.request_ids import RequestIdMiddleware
 from api.http.view import NewsGraphQL
 from api.http.web import WebApp
+from api.live.metrics import LiveMetrics
+from api.live.transport import Live
 from api.schema.root import schema as default_schema
 from api.search.service import SearchService
 from api.settings import Settings
 from api.store import reads
 from api.store.readiness import Readiness
+from storage.contract import ARTICLES
 
 log = logging.getLogger("newsgraph.api")
 
@@ -101,6 +106,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings.from_env()
     metrics = Metrics()
+    live = Live(settings, LiveMetrics(metrics.registry))
     logging.getLogger("strawberry.execution").addFilter(_DROP_STRAWBERRY_ERRORS)
 
     @asynccontextmanager
@@ -143,9 +149,12 @@ def create_app(
         app.state.readiness = Readiness()
         app.state.search = search
         app.state.plans = PlanCache(settings.plan_cache_size)
+        app.state.live = live
+        live.start(client[settings.database][ARTICLES])
         try:
             yield
         finally:
+            await live.drain()
             metrics.registry.unregister(collector)
             await search.stop()
             await search_client.close()
@@ -157,9 +166,11 @@ def create_app(
         max_query_bytes=settings.max_query_bytes,
         manifest=load_manifest(settings.apq_manifest) if settings.apq_manifest else None,
     )
-    graphql = NewsGraphQL(default_schema, settings, persisted, metrics)
+    graphql = NewsGraphQL(default_schema, settings, persisted, metrics, live)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),
+        Mount(graphiql.PREFIX, graphiql.static_files(), name="graphiql"),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics.endpoint),
@@ -197,8 +208,26 @@ def server_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn
         app,
         http=guarded_protocol(settings, metrics.load, app.state.gate),
         timeout_keep_alive=settings.keep_alive_timeout,
+        # A WebSocket message is a GraphQL request: at most MAX_BODY_BYTES, like a body.
+        ws_max_size=settings.max_body_bytes,
         **options,
     )
+
+
+class Server(uvicorn.Server):
+    """uvicorn, with subscriptions completed before it closes connections: uvicorn
+    would otherwise close every WebSocket with 1012 before the app hears of the
+    shutdown, and no subscription would get its ``complete``."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+        super().__init__(config)
+        self.app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        live: Live | None = getattr(self.app.state, "live", None)
+        if live is not None:
+            await live.drain()
+        await super().shutdown(sockets)
 
 
 def serve(settings: Settings) -> None:
@@ -206,15 +235,16 @@ def serve(settings: Settings) -> None:
 
     access_log=False: the app logs one structured line per request (api.http.request_log),
     so uvicorn's own access line would only repeat it, at a cost on every request."""
+    app = create_app(settings)
     config = server_config(
-        create_app(settings),
+        app,
         settings,
         host=settings.host,
         port=settings.port,
         log_level="info",
         access_log=False,
     )
-    server = uvicorn.Server(config)
+    server = Server(config, app)
     # As uvicorn.run: Ctrl-C is a normal stop; a server that never started is not.
     with contextlib.suppress(KeyboardInterrupt):
         server.run()

@@ -5,11 +5,12 @@ request record (log line and metrics)."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType, get_operation_ast
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 from starlette.requests import Request
@@ -20,16 +21,19 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from api.errors import ApiError, BadRequest, PersistedQueryNotFound
-from api.http import deadline
+from api.http import deadline, graphiql
 from api.http.body_limit import BodyTooLarge, limit_body
 from api.http.caching import apply_caching
 from api.http.error_masking import UNAVAILABLE, as_graphql_error, present
 from api.http.metrics import Metrics
 from api.http.persisted import PersistedQueries
 from api.http.request_log import RequestRecord, current_record, current_request_id, log_request
+from api.limits.measure import parse_document
+from api.live.transport import Live, LiveHandler, TextWebSocketAdapter, origin_allowed
 from api.schema.context import Context
 from api.settings import Settings
 from api.store import reads
@@ -50,26 +54,64 @@ CLEARER_REASONS = {
 }
 
 
+OVER_WEBSOCKET = (
+    "Subscriptions are served over WebSocket: connect to /graphql with the "
+    "graphql-transport-ws protocol (graphql-ws, Apollo's GraphQLWsLink)."
+)
+
+
+def is_subscription(query: str | None, operation_name: str | None, max_tokens: int) -> bool:
+    """Whether the operation to run is a subscription (False when the document does
+    not parse or names no operation: execution reports those)."""
+    if not query or "subscription" not in query:
+        return False
+    try:
+        operation = get_operation_ast(parse_document(query, max_tokens), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
+
+
 class NewsGraphQL(GraphQL[Context, None]):
+    # Subscriptions over graphql-transport-ws only (api.live.transport adds the limits).
+    graphql_transport_ws_handler_class = LiveHandler
+    websocket_adapter_class = TextWebSocketAdapter
+
     def __init__(
         self,
         schema: BaseSchema,
         settings: Settings,
         persisted: PersistedQueries,
         metrics: Metrics,
+        live: Live,
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_s),
+            max_subscriptions_per_connection=None,
+        )
         self.settings = settings
         self.persisted = persisted
         self.metrics = metrics
+        self.live = live
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         client: AsyncMongoClient[reads.Document] = request.app.state.mongo
-        assert isinstance(request, Request)
         return Context(db=client[self.settings.database], request=request, response=response)
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        # Browsers apply no CORS to WebSockets: without this check any site could
+        # open one with its visitors' cookies (cross-site WebSocket hijacking).
+        return origin_allowed(origin, self.settings.cors_origins)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page_response()
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET carrying a persisted-query hash and no text is a query, not a browser.
@@ -148,6 +190,23 @@ class NewsGraphQL(GraphQL[Context, None]):
             )
         return data
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        # Strawberry would stream a subscription over HTTP (multipart) outside the
+        # WebSocket's limits; they are served over WebSocket only.
+        if isinstance(request_data, GraphQLRequestData) and request_data.protocol != "http":
+            raise HTTPException(400, OVER_WEBSOCKET)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
     async def execute_single(
         self,
         request: Request,
@@ -170,6 +229,8 @@ class NewsGraphQL(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[as_graphql_error(error)])
         if record is not None:
             record.apq = apq
+        if is_subscription(query, request_data.operation_name, self.settings.max_tokens):
+            return ExecutionResult(data=None, errors=[BadRequest(OVER_WEBSOCKET)])
         request_data.query = query
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data

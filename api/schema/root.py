@@ -11,6 +11,7 @@ import strawberry
 from api.errors import BadUserInput
 from api.execution.hook import CompiledExecution
 from api.limits.guard import schema_extensions
+from api.live.subscription import Subscription
 from api.schema.context import Info
 from api.schema.ids import from_global_id
 from api.schema.inputs import MOST_ARTICLES, ArticleFilter, ArticleOrder, CatalogOrder, conditions
@@ -171,6 +172,7 @@ class Query:
 
 schema = strawberry.Schema(
     query=Query,
+    subscription=Subscription,
     types=[Article, Provider, Topic, Category],
     # Limits, cost, and parse/validation caches: see api.limits.guard; then no query
     # runs on a database the loader has not prepared (api.schema.loaded); then the

@@ -1,0 +1,1 @@
+"""Live news: GraphQL subscriptions fed by the ``articles`` change stream."""
