@@ -56,7 +56,7 @@ chromium: ## Debian's Chromium for the GraphiQL test (installs it as root)
 
 # graphql-ws and ws for the JavaScript client test, from the committed lock file.
 JS_DIR := tests/js
-js-deps: $(JS_DIR)/node_modules/.installed
+js-deps: $(JS_DIR)/node_modules/.installed ## the graphql-ws client of the tests (npm ci in tests/js)
 $(JS_DIR)/node_modules/.installed: $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm not found: install Node.js 20 (apt-get install -y nodejs npm)"; exit 2; }
 	cd $(JS_DIR) && npm ci --silent --no-audit --no-fund
