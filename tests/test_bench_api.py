@@ -67,7 +67,9 @@ def test_quick_mode_runs_every_operation_on_both_servers(
             assert set(figures) >= SERVER_FIGURES, (name, server)
             assert figures["requests"] > 0 and figures["rps"] > 0, (name, server)
             assert 0 < figures["p50_ms"] <= figures["p99_ms"], (name, server)
-            assert figures["mongo_round_trips"] >= 1, (name, server)
+            # A search with no hits needs no MongoDB read at all, so search's mean may be below 1.
+            least_round_trips = 0.1 if name == "search" else 1
+            assert figures["mongo_round_trips"] >= least_round_trips, (name, server)
             assert figures["response_bytes"] > 0, (name, server)
         assert entry["duration_s"] >= 0.5
         assert entry["ratio_p50"] == pytest.approx(
