@@ -115,7 +115,7 @@ def write_floor(
 ) -> WriteFloor:
     """Raw unordered insert_many of the loader's stored documents, timed; then the
     indexes the API needs on them, built the way the loader builds them after a first
-    load (the text index beside the others), timed apart."""
+    load, timed apart."""
     raw = client.get_database(source_db, codec_options=client.codec_options.with_options(
         document_class=RawBSONDocument))  # fmt: skip
     client.drop_database(target_db)

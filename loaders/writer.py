@@ -28,6 +28,7 @@ from storage.contract import (
     LOAD_PENDING,
     PROVIDER_TOPICS,
     PROVIDERS,
+    RETIRED_INDEXES,
     TOPIC_PAIRS,
     TOPICS,
 )
@@ -40,27 +41,31 @@ T = TypeVar("T")
 
 
 def ensure_indexes(db: Database[Document], defer_on_empty: bool = False) -> bool:
-    """Create the indexes the API relies on and the `articles` validator. Only what is
-    missing is created, so a second run sends no index build at all.
+    """Create the indexes the API relies on and the `articles` validator, and drop the
+    retired ones. Only what is missing is created, so a second run sends no index build.
 
     With ``defer_on_empty``, the secondary indexes of an empty `articles` collection
     are left out and True is returned: the caller builds them once its first load is
     written (``index_builds``), which is several times faster than maintaining every
-    index, the text index above all, on each insert."""
+    index on each insert."""
     ensure_validator(db)
+    drop_retired_indexes(db)
     deferred = defer_on_empty and db[ARTICLES].find_one({}, {"_id": 1}) is None
     for build in index_builds(db, skip=ARTICLES if deferred else None):
         build()
     return deferred
 
 
-TEXT_INDEX = "text"
+def drop_retired_indexes(db: Database[Document]) -> None:
+    """Drop the indexes of RETIRED_INDEXES that are still there."""
+    for collection, name in RETIRED_INDEXES:
+        if name in {spec["name"] for spec in db[collection].list_indexes()}:
+            db[collection].drop_index(name)
 
 
 def index_builds(db: Database[Document], skip: str | None = None) -> list[Callable[[], object]]:
-    """The index builds still missing, heaviest first, each ready to run: the text
-    index alone (most of the work: run beside the others, it finishes with them),
-    then one build per collection for the rest. ``skip``: a collection left out."""
+    """The index builds still missing, one per collection, each ready to run.
+    ``skip``: a collection left out."""
     wanted: dict[str, list[IndexModel]] = defaultdict(list)
     for index in INDEXES:
         if index.collection != skip:
@@ -74,13 +79,8 @@ def index_builds(db: Database[Document], skip: str | None = None) -> list[Callab
     for collection, models in wanted.items():
         existing = {spec["name"] for spec in db[collection].list_indexes()}
         missing = [model for model in models if model.document["name"] not in existing]
-        text = [model for model in missing if model.document["name"] == TEXT_INDEX]
-        rest = [model for model in missing if model.document["name"] != TEXT_INDEX]
-        builds += [
-            partial(db[collection].create_indexes, group, **quorum)
-            for group in (text, rest)
-            if group
-        ]
+        if missing:
+            builds.append(partial(db[collection].create_indexes, missing, **quorum))
     return builds
 
 

@@ -102,8 +102,6 @@ INDEXES: tuple[Index, ...] = (
         (("related.canonicalUrl", 1), ("publishedDateTime", -1), ("_id", -1)),
         "mentioned_in",
     ),
-    # search: MongoDB allows one text index per collection.
-    Index(ARTICLES, (("title", "text"), ("excerpt", "text")), "text"),
     Index(PROVIDERS, (("articleCount", -1), ("_id", -1)), "count_desc"),
     Index(PROVIDERS, (("name", 1), ("_id", 1)), "name"),
     Index(TOPICS, (("articleCount", -1), ("_id", -1)), "count_desc"),
@@ -116,6 +114,11 @@ INDEXES: tuple[Index, ...] = (
     Index(TOPIC_PAIRS, (("topic", 1), ("count", -1), ("other", 1)), "topic_count"),
     Index(PERSISTED_QUERIES, (("registeredAt", 1),), "registered_at"),
 )
+
+# Indexes earlier versions created and nothing reads any more: `ensure_indexes` drops
+# them. "text" served `search` through MongoDB's $text before search moved to its own
+# engine (api/search); it was the heaviest index to build and to maintain on insert.
+RETIRED_INDEXES: tuple[tuple[str, str], ...] = ((ARTICLES, "text"),)
 
 
 # Loader bookkeeping: the provider domains, topic keys and categories whose counts a

@@ -251,6 +251,15 @@ def test_a_second_run_does_not_rebuild_indexes_or_the_validator(
         client.close()
 
 
+def test_the_retired_text_index_is_dropped_and_not_rebuilt(db: Db) -> None:
+    # A database loaded before search moved to its own engine carries MongoDB's text index.
+    db.articles.create_index([("title", "text"), ("excerpt", "text")], name="text")
+    ensure_indexes(db)
+    names = set(db.articles.index_information())
+    assert "text" not in names
+    assert {"published_desc", "mentioned_in"} <= names
+
+
 def test_cli_exit_codes_report_and_stdin(tmp_path: Path, mongo_uri: str, db_name: str) -> None:
     corpus(tmp_path / "in", 3, moved=False)
     code, out, err = run_loader(str(tmp_path / "in"), uri=mongo_uri, db_name=db_name)

@@ -82,7 +82,7 @@ def test_a_load_survives_its_primary_being_killed(tmp_path: Path) -> None:
             }
             assert counts == per_provider
             assert db.loadPending.count_documents({}) == 0
-            assert "text" in {index["name"] for index in db.articles.list_indexes()}
+            assert "mentioned_in" in {index["name"] for index in db.articles.list_indexes()}
         finally:
             client.close()
 

@@ -1,6 +1,6 @@
 """Whether the loader has prepared the database: ``articles`` has the indexes of the
 storage contract. Until then the API answers ``DATABASE_NOT_LOADED`` rather than
-empty lists (or, for search, a missing text index).
+empty lists.
 
 The loader builds those indexes at the end of a first load, so a first load still
 running is not ready either. A database that has some of them (an older load, an
