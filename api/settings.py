@@ -310,10 +310,12 @@ def _row(
     field: str | tuple[str, ...],
     parse: Callable[[str], object],
     help: str,
-    **options: Any,
+    *,
+    shown: str | None = None,
+    secret_password: bool = False,
 ) -> Variable:
     chosen = (field,) if isinstance(field, str) else field
-    return Variable(name, chosen, parse, help, **options)
+    return Variable(name, chosen, parse, help, shown, secret_password)
 
 
 # Every variable the API reads, in --help's order (README: Configuration, which a
