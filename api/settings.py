@@ -9,58 +9,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
 from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
 
 from api.http.manifest import ManifestError, load_manifest
-from storage.contract import database_name
 
 DEFAULT_URI = "mongodb://127.0.0.1:27017/"
-
-T = TypeVar("T")
-
-
-# Every variable the API reads, for `python -m api --help` (README: Configuration).
-VARIABLES: tuple[tuple[str, str, str], ...] = (
-    ("MONGODB_URI", DEFAULT_URI, "the MongoDB server"),
-    ("NEWSGRAPH_DB", "newsgraph", "the database name"),
-    ("HOST", "127.0.0.1", "the address to listen on"),
-    ("PORT", "8000", "the port to listen on (1-65535)"),
-    ("MONGO_TIMEOUT_MS", "2000", "how long a request waits for MongoDB"),
-    ("MAX_QUERY_DEPTH", "12", "deepest field nesting a query may have"),
-    ("MAX_QUERY_ALIASES", "30", "aliases a query may use"),
-    ("MAX_QUERY_TOKENS", "5000", "lexical tokens a document may have"),
-    ("MAX_QUERY_BYTES", "100000", "bytes a document may have"),
-    ("MAX_BODY_BYTES", "2000000", "bytes a request body may have"),
-    ("MAX_QUERY_COST", "50000", "highest calculated cost of a query"),
-    ("CACHE_MAX_AGE", "30", "seconds a successful GET response may be cached"),
-    ("CORS_ORIGINS", "none", "browser origins allowed, comma-separated; :* any port"),
-    ("APQ_MAX_QUERIES", "10000", "registered persisted queries kept"),
-    ("APQ_SAFELIST", "false", "true, or a manifest's path: only registered queries run"),
-    ("MONGO_READ_PREFERENCE", "primaryPreferred", "where reads go"),
-    ("MONGO_MAX_STALENESS_S", "unset", "skip secondaries further behind (at least 90)"),
-    ("WEB_DIST", "unset", "a built web app served at /"),
-    ("MAX_CONCURRENT_REQUESTS", "8", "GraphQL requests executing at once"),
-    ("ADMISSION_QUEUE", "8", "GraphQL requests waiting for a slot; more get 503"),
-    ("REQUEST_DEADLINE_MS", "5000", "from admission to the answer, else 504"),
-    ("HEADER_TIMEOUT_MS", "10000", "a request's headers must arrive within this"),
-    ("BODY_TIMEOUT_MS", "20000", "a request's body must arrive within this"),
-    ("KEEP_ALIVE_TIMEOUT", "5", "seconds an idle keep-alive connection stays open"),
-    ("MAX_CONNECTIONS", "1000", "open connections per process"),
-    ("SHED_PAUSE_MS", "500", "a shed connection is not read again for this long"),
-    ("SEARCH_INDEX_DIR", "a temporary directory", "where the search index is kept"),
-    ("SEARCH_WRITER_HEAP_MB", "64", "memory the search index writer fills before a flush"),
-    ("EXECUTOR", "compiled", "compiled, or reference (graphql-core, every field resolved)"),
-    ("PLAN_CACHE_SIZE", "1000", "compiled plans kept (least recently used dropped)"),
-    ("MAX_SUBSCRIPTIONS_PER_CONNECTION", "20", "operations one WebSocket may have open"),
-    ("MAX_SUBSCRIPTIONS", "1000", "subscriptions one process may have open"),
-    ("SUBSCRIPTION_BUFFER", "100", "events a subscription may fall behind"),
-    ("SLOW_CONSUMER_GRACE", "5", "seconds a full subscription may stall before it is cut"),
-    ("CONNECTION_INIT_TIMEOUT", "10", "seconds a WebSocket has to send connection_init"),
-    ("KEEPALIVE_INTERVAL", "15", "seconds between WebSocket pings; 0: none"),
-)
 
 
 class SettingsError(ValueError):
@@ -147,85 +103,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings the environment gives (VARIABLES); a variable unset or blank
+        leaves its field at the default above."""
         env = os.environ if environ is None else environ
-        defaults = cls()
-        no_manifest: tuple[bool, Path | None] = (defaults.apq_safelist, None)
-        safelist = _read(env, "APQ_SAFELIST", _safelist, no_manifest)
-        return cls(
-            mongodb_uri=_read(env, "MONGODB_URI", _mongodb_uri, DEFAULT_URI),
-            database=_read(env, "NEWSGRAPH_DB", _database, database_name()),
-            host=_read(env, "HOST", _host, defaults.host),
-            port=_read(env, "PORT", _port, defaults.port),
-            mongo_timeout_ms=_read(
-                env, "MONGO_TIMEOUT_MS", _positive_int, defaults.mongo_timeout_ms
-            ),
-            mongo_read_preference=_read(
-                env, "MONGO_READ_PREFERENCE", _read_preference, defaults.mongo_read_preference
-            ),
-            mongo_max_staleness_s=_read(
-                env, "MONGO_MAX_STALENESS_S", _max_staleness, defaults.mongo_max_staleness_s
-            ),
-            max_depth=_read(env, "MAX_QUERY_DEPTH", _positive_int, defaults.max_depth),
-            max_aliases=_read(env, "MAX_QUERY_ALIASES", _positive_int, defaults.max_aliases),
-            max_tokens=_read(env, "MAX_QUERY_TOKENS", _positive_int, defaults.max_tokens),
-            max_query_bytes=_read(env, "MAX_QUERY_BYTES", _positive_int, defaults.max_query_bytes),
-            max_body_bytes=_read(env, "MAX_BODY_BYTES", _positive_int, defaults.max_body_bytes),
-            max_cost=_read(env, "MAX_QUERY_COST", _positive_int, defaults.max_cost),
-            cache_max_age=_read(env, "CACHE_MAX_AGE", _non_negative_int, defaults.cache_max_age),
-            cors_origins=_read(env, "CORS_ORIGINS", parse_origins, defaults.cors_origins),
-            apq_max_queries=_read(env, "APQ_MAX_QUERIES", _positive_int, defaults.apq_max_queries),
-            apq_safelist=safelist[0],
-            apq_manifest=safelist[1],
-            web_dist=_read(env, "WEB_DIST", _web_dist, defaults.web_dist),
-            max_concurrent_requests=_read(
-                env, "MAX_CONCURRENT_REQUESTS", _positive_int, defaults.max_concurrent_requests
-            ),
-            admission_queue=_read(
-                env, "ADMISSION_QUEUE", _non_negative_int, defaults.admission_queue
-            ),
-            request_deadline_ms=_read(
-                env, "REQUEST_DEADLINE_MS", _positive_int, defaults.request_deadline_ms
-            ),
-            header_timeout_ms=_read(
-                env, "HEADER_TIMEOUT_MS", _positive_int, defaults.header_timeout_ms
-            ),
-            body_timeout_ms=_read(env, "BODY_TIMEOUT_MS", _positive_int, defaults.body_timeout_ms),
-            shed_pause_ms=_read(env, "SHED_PAUSE_MS", _non_negative_int, defaults.shed_pause_ms),
-            max_connections=_read(env, "MAX_CONNECTIONS", _positive_int, defaults.max_connections),
-            keep_alive_timeout=_read(
-                env, "KEEP_ALIVE_TIMEOUT", _positive_int, defaults.keep_alive_timeout
-            ),
-            max_subscriptions_per_connection=_read(
-                env,
-                "MAX_SUBSCRIPTIONS_PER_CONNECTION",
-                _positive_int,
-                defaults.max_subscriptions_per_connection,
-            ),
-            max_subscriptions=_read(
-                env, "MAX_SUBSCRIPTIONS", _positive_int, defaults.max_subscriptions
-            ),
-            subscription_buffer=_read(
-                env, "SUBSCRIPTION_BUFFER", _positive_int, defaults.subscription_buffer
-            ),
-            slow_consumer_grace_s=_read(
-                env, "SLOW_CONSUMER_GRACE", _positive_int, defaults.slow_consumer_grace_s
-            ),
-            connection_init_timeout_s=_read(
-                env,
-                "CONNECTION_INIT_TIMEOUT",
-                _positive_int,
-                defaults.connection_init_timeout_s,
-            ),
-            keepalive_interval_s=_read(
-                env, "KEEPALIVE_INTERVAL", _non_negative_int, defaults.keepalive_interval_s
-            ),
-            search_index_dir=_read(env, "SEARCH_INDEX_DIR", Path, defaults.search_index_dir),
-            search_writer_heap_mb=_read(
-                env, "SEARCH_WRITER_HEAP_MB", _writer_heap, defaults.search_writer_heap_mb
-            ),
-            executor=_read(env, "EXECUTOR", _executor, defaults.executor),
-            plan_cache_size=_read(env, "PLAN_CACHE_SIZE", _positive_int, defaults.plan_cache_size),
-        )._checked()
+        given: dict[str, Any] = {}
+        for variable in TABLE:
+            raw = env.get(variable.name)
+            if raw is not None and raw.strip() != "":
+                given.update(variable.read(raw))
+        return cls(**given)._checked()
 
     def _checked(self) -> Settings:
         if self.mongo_max_staleness_s is not None and self.mongo_read_preference == "primary":
@@ -244,17 +130,6 @@ MIN_MAX_STALENESS_S = 90
 def parse_origins(value: str) -> tuple[str, ...]:
     """``"https://a.example, http://localhost:*"`` -> the origins, blanks dropped."""
     return tuple(origin.strip().rstrip("/") for origin in value.split(",") if origin.strip())
-
-
-def _read(env: Mapping[str, str], name: str, convert: Callable[[str], T], default: T) -> T:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return convert(raw.strip())
-    except ValueError as exc:
-        shown = _masked(raw) if name == "MONGODB_URI" else raw
-        raise SettingsError(f"{name}={shown!r} is not valid: {str(exc).rstrip('.')}") from None
 
 
 def _masked(uri: str) -> str:
@@ -357,16 +232,21 @@ def _read_preference(value: str) -> str:
 
 
 def _max_staleness(value: str) -> int:
-    seconds = int(value)
-    if seconds < MIN_MAX_STALENESS_S:
-        raise ValueError(f"expected a whole number of seconds, {MIN_MAX_STALENESS_S} or more")
-    return seconds
+    expected = f"expected a whole number of seconds, {MIN_MAX_STALENESS_S} or more"
+    return _at_least(value, MIN_MAX_STALENESS_S, expected)
 
 
 def _writer_heap(value: str) -> int:
-    number = int(value)
-    if number < 15:
-        raise ValueError("expected a whole number of MiB, at least 15 (tantivy's minimum)")
+    return _at_least(value, 15, "expected a whole number of MiB, at least 15 (tantivy's minimum)")
+
+
+def _at_least(value: str, least: int, expected: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(expected) from None
+    if number < least:
+        raise ValueError(expected)
     return number
 
 
@@ -387,3 +267,123 @@ def _boolean(value: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ValueError("expected true or false")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: the Settings field(s) it sets, how its text is
+    read (a ValueError says what was expected), and its line in --help. A parser
+    that sets several fields returns their values as a tuple, in that order."""
+
+    name: str
+    fields: tuple[str, ...]
+    parse: Callable[[str], object]
+    help: str
+    shown: str | None = None  # the default as --help says it; else Settings()'s
+    secret_password: bool = False  # mask a URI's password in messages (they are logged)
+
+    def read(self, raw: str) -> dict[str, object]:
+        try:
+            value = self.parse(raw.strip())
+        except ValueError as exc:
+            shown = _masked(raw) if self.secret_password else raw
+            reason = str(exc).rstrip(".")
+            raise SettingsError(f"{self.name}={shown!r} is not valid: {reason}") from None
+        if len(self.fields) == 1:
+            return {self.fields[0]: value}
+        assert isinstance(value, tuple) and len(value) == len(self.fields), self.name
+        return dict(zip(self.fields, value, strict=True))
+
+    def default(self) -> str:
+        if self.shown is not None:
+            return self.shown
+        value = getattr(Settings(), self.fields[0])
+        if value is None:
+            return "unset"
+        if value == ():
+            return "none"
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _row(
+    name: str,
+    field: str | tuple[str, ...],
+    parse: Callable[[str], object],
+    help: str,
+    *,
+    shown: str | None = None,
+    secret_password: bool = False,
+) -> Variable:
+    chosen = (field,) if isinstance(field, str) else field
+    return Variable(name, chosen, parse, help, shown, secret_password)
+
+
+# Every variable the API reads, in --help's order (README: Configuration, which a
+# test checks against it). A new setting: its Settings field above, and a row here.
+# fmt: off
+TABLE: tuple[Variable, ...] = (
+    _row("MONGODB_URI", "mongodb_uri", _mongodb_uri, "the MongoDB server", secret_password=True),
+    _row("NEWSGRAPH_DB", "database", _database, "the database name"),
+    _row("HOST", "host", _host, "the address to listen on"),
+    _row("PORT", "port", _port, "the port to listen on (1-65535)"),
+    _row("MONGO_TIMEOUT_MS", "mongo_timeout_ms", _positive_int,
+         "how long a request waits for MongoDB"),
+    _row("MAX_QUERY_DEPTH", "max_depth", _positive_int, "deepest field nesting a query may have"),
+    _row("MAX_QUERY_ALIASES", "max_aliases", _positive_int, "aliases a query may use"),
+    _row("MAX_QUERY_TOKENS", "max_tokens", _positive_int, "lexical tokens a document may have"),
+    _row("MAX_QUERY_BYTES", "max_query_bytes", _positive_int, "bytes a document may have"),
+    _row("MAX_BODY_BYTES", "max_body_bytes", _positive_int, "bytes a request body may have"),
+    _row("MAX_QUERY_COST", "max_cost", _positive_int, "highest calculated cost of a query"),
+    _row("CACHE_MAX_AGE", "cache_max_age", _non_negative_int,
+         "seconds a successful GET response may be cached"),
+    _row("CORS_ORIGINS", "cors_origins", parse_origins,
+         "browser origins allowed, comma-separated; :* any port"),
+    _row("APQ_MAX_QUERIES", "apq_max_queries", _positive_int, "registered persisted queries kept"),
+    _row("APQ_SAFELIST", ("apq_safelist", "apq_manifest"), _safelist,
+         "true, or a manifest's path: only registered queries run"),
+    _row("MONGO_READ_PREFERENCE", "mongo_read_preference", _read_preference, "where reads go"),
+    _row("MONGO_MAX_STALENESS_S", "mongo_max_staleness_s", _max_staleness,
+         "skip secondaries further behind (at least 90)"),
+    _row("WEB_DIST", "web_dist", _web_dist, "a built web app served at /"),
+    _row("MAX_CONCURRENT_REQUESTS", "max_concurrent_requests", _positive_int,
+         "GraphQL requests executing at once"),
+    _row("ADMISSION_QUEUE", "admission_queue", _non_negative_int,
+         "GraphQL requests waiting for a slot; more get 503"),
+    _row("REQUEST_DEADLINE_MS", "request_deadline_ms", _positive_int,
+         "from admission to the answer, else 504"),
+    _row("HEADER_TIMEOUT_MS", "header_timeout_ms", _positive_int,
+         "a request's headers must arrive within this"),
+    _row("BODY_TIMEOUT_MS", "body_timeout_ms", _positive_int,
+         "a request's body must arrive within this"),
+    _row("KEEP_ALIVE_TIMEOUT", "keep_alive_timeout", _positive_int,
+         "seconds an idle keep-alive connection stays open"),
+    _row("MAX_CONNECTIONS", "max_connections", _positive_int, "open connections per process"),
+    _row("SHED_PAUSE_MS", "shed_pause_ms", _non_negative_int,
+         "a shed connection is not read again for this long"),
+    _row("SEARCH_INDEX_DIR", "search_index_dir", Path,
+         "where the search index is kept", shown="a temporary directory"),
+    _row("SEARCH_WRITER_HEAP_MB", "search_writer_heap_mb", _writer_heap,
+         "memory the search index writer fills before a flush"),
+    _row("EXECUTOR", "executor", _executor,
+         "compiled, or reference (graphql-core, every field resolved)"),
+    _row("PLAN_CACHE_SIZE", "plan_cache_size", _positive_int,
+         "compiled plans kept (least recently used dropped)"),
+    _row("MAX_SUBSCRIPTIONS_PER_CONNECTION", "max_subscriptions_per_connection", _positive_int,
+         "operations one WebSocket may have open"),
+    _row("MAX_SUBSCRIPTIONS", "max_subscriptions", _positive_int,
+         "subscriptions one process may have open"),
+    _row("SUBSCRIPTION_BUFFER", "subscription_buffer", _positive_int,
+         "events a subscription may fall behind"),
+    _row("SLOW_CONSUMER_GRACE", "slow_consumer_grace_s", _positive_int,
+         "seconds a full subscription may stall before it is cut"),
+    _row("CONNECTION_INIT_TIMEOUT", "connection_init_timeout_s", _positive_int,
+         "seconds a WebSocket has to send connection_init"),
+    _row("KEEPALIVE_INTERVAL", "keepalive_interval_s", _non_negative_int,
+         "seconds between WebSocket pings; 0: none"),
+)
+# fmt: on
+
+# For `python -m api --help`: (variable, default, meaning).
+VARIABLES: tuple[tuple[str, str, str], ...] = tuple(
+    (variable.name, variable.default(), variable.help) for variable in TABLE
+)

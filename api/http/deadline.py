@@ -8,7 +8,8 @@ gives every MongoDB operation inside it the remaining time, as a socket timeout 
 as ``maxTimeMS``, so the server stops working on it too). Under ``pymongo.timeout``
 the driver also waits for a server, and retries, until the deadline rather than
 ``serverSelectionTimeoutMS``: with MongoDB away, a query is answered
-``SERVICE_UNAVAILABLE`` at its deadline."""
+``SERVICE_UNAVAILABLE`` at its deadline (at most one server-selection step after it),
+by the driver's error in the field that waited."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pymongo
+import pymongo.common
 from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 
 from api.errors import ApiError
@@ -38,8 +40,12 @@ current_clock: ContextVar[Clock | None] = ContextVar("newsgraph_deadline", defau
 SLACK_S = 0.05
 # The request itself is cancelled this much after the deadline, so that a request
 # waiting on MongoDB gets the driver's own error (which says whether MongoDB was
-# slow or unreachable) rather than a bare cancellation.
-GRACE_S = 0.1
+# slow or unreachable, and names the field that waited) rather than a bare
+# cancellation. The driver notices the deadline at once on a socket, but waits for a
+# server in steps of MIN_HEARTBEAT_INTERVAL (0.5 s) and checks the time only between
+# them: the grace covers one step, plus a margin for answering, or else the two
+# timers race and an outage's answer would name the field or not by chance.
+GRACE_S = pymongo.common.MIN_HEARTBEAT_INTERVAL + 0.25
 
 
 class DeadlineExceeded(ApiError):

@@ -8,7 +8,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry
+
+from api.metric_set import MetricSet, counter, gauge
 
 log = logging.getLogger("newsgraph.load")
 
@@ -17,42 +19,31 @@ log = logging.getLogger("newsgraph.load")
 LOG_EVERY_S = 10.0
 
 
-class LoadMetrics:
+class LoadMetrics(MetricSet):
+    shed = counter(
+        "newsgraph_requests_shed",
+        "GraphQL requests answered 503 without running: queue_full (no slot and the "
+        "queue was full) or queue_timeout (waited in the queue until the deadline).",
+        ["reason"],
+    )
+    in_flight = gauge("newsgraph_requests_in_flight", "GraphQL requests executing now.")
+    queued = gauge("newsgraph_requests_queued", "GraphQL requests waiting for a slot to execute.")
+    deadlines = counter(
+        "newsgraph_request_deadlines_expired",
+        "GraphQL requests cancelled at the request deadline (REQUEST_DEADLINE_MS).",
+    )
+    connections = gauge(
+        "newsgraph_connections_open", "Open client connections (HTTP and WebSocket)."
+    )
+    closed = counter(
+        "newsgraph_connections_closed",
+        "Connections the server closed on its own: idle (keep-alive timeout), "
+        "header_timeout, body_timeout, or refused (over MAX_CONNECTIONS).",
+        ["reason"],
+    )
+
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.shed = Counter(
-            "newsgraph_requests_shed",
-            "GraphQL requests answered 503 without running: queue_full (no slot and the "
-            "queue was full) or queue_timeout (waited in the queue until the deadline).",
-            ["reason"],
-            registry=registry,
-        )
-        self.in_flight = Gauge(
-            "newsgraph_requests_in_flight",
-            "GraphQL requests executing now.",
-            registry=registry,
-        )
-        self.queued = Gauge(
-            "newsgraph_requests_queued",
-            "GraphQL requests waiting for a slot to execute.",
-            registry=registry,
-        )
-        self.deadlines = Counter(
-            "newsgraph_request_deadlines_expired",
-            "GraphQL requests cancelled at the request deadline (REQUEST_DEADLINE_MS).",
-            registry=registry,
-        )
-        self.connections = Gauge(
-            "newsgraph_connections_open",
-            "Open client connections (HTTP and WebSocket).",
-            registry=registry,
-        )
-        self.closed = Counter(
-            "newsgraph_connections_closed",
-            "Connections the server closed on its own: idle (keep-alive timeout), "
-            "header_timeout, body_timeout, or refused (over MAX_CONNECTIONS).",
-            ["reason"],
-            registry=registry,
-        )
+        super().__init__(registry)
         self._shed_log = _Summary("shed %d requests with 503 since the last such line (%s)")
         self._closed_log = _Summary("closed %d connections since the last such line (%s)")
 
