@@ -13,7 +13,8 @@ DEV_STAMP := $(VENV)/.dev-installed
 
 .DEFAULT_GOAL := help
 .PHONY: help serve load test test-lowest lint format typecheck schema lock clean clean-data \
-	bench-load bench-api bench-api-scale graphiql-assets chromium js-deps web web-build test-web bench-overload
+	bench-load bench-api bench-api-scale graphiql-assets chromium js-deps web web-build test-web bench-overload \
+	bench-cpu
 
 help: ## list the targets
 	@echo "newsgraph: make TARGET [VARIABLE=value ...]"
@@ -99,6 +100,13 @@ bench-api: $(DEV_STAMP) ## the API against its floor [N= DURATION= CONCURRENCY= 
 
 bench-api-scale: $(DEV_STAMP) ## the API benchmark at several sizes [SIZES="10000 1000000"]
 	$(PY) -m bench.scale $(if $(SIZES),--sizes $(SIZES)) $(BENCH_OPTIONS)
+
+# CPU per request (bench/cpu.py): newsgraph's and the floor's server CPU seconds over
+# sequential requests, each operation, one run; meaningful on a loaded machine too.
+# make bench-cpu [N=100000] [REQUESTS=300] [ROUNDS=3] [QUICK=1]; writes bench/results/cpu.json, .md.
+bench-cpu: $(DEV_STAMP) ## CPU ms per request, newsgraph against the floor [N= REQUESTS= ROUNDS= QUICK=1]
+	$(PY) -m bench.cpu $(if $(QUICK),--quick) $(if $(N),--n $(N)) \
+		$(if $(REQUESTS),--requests $(REQUESTS)) $(if $(ROUNDS),--rounds $(ROUNDS))
 
 # Refresh both locks from pyproject.toml (newest versions allowed), with hashes.
 lock: $(DEV_STAMP) ## re-resolve requirements.lock and requirements-dev.lock (then make test)

@@ -10,6 +10,7 @@ from graphql import build_schema, get_operation_ast, parse
 from graphql.execution.values import get_variable_values
 
 from api.limits.measure import DEFAULT_LIST_BOUND, LIST_BOUNDS, Shape, measure
+from api.limits.shapes import ShapeCache
 
 SCHEMA = build_schema(
     """
@@ -86,3 +87,38 @@ def test_depth_aliases_and_introspection() -> None:
         "{ __schema { types { fields { type { ofType { ofType { name } } } } } } }"
     )
     assert introspection == Shape(0, 0, 0)
+
+
+def cached(cache: ShapeCache, query: str, variables: dict[str, Any]) -> Shape:
+    document = parse(query)
+    operation = get_operation_ast(document)
+    assert operation is not None
+    coerced = get_variable_values(SCHEMA, operation.variable_definitions or (), variables)
+    assert not isinstance(coerced, list)
+    return cache.shape(SCHEMA, query, document, operation, coerced.coerced)
+
+
+def test_the_shape_cache_keys_on_what_a_shape_depends_on() -> None:
+    cache = ShapeCache(16)
+    page = "query q($n: Int, $after: String) { items(first: $n, after: $after) { nodes { id } } }"
+    many = "query q($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+    requests: list[tuple[str, dict[str, Any]]] = [
+        (page, {"n": 5, "after": "a"}),
+        (page, {"n": 5, "after": "b"}),  # another cursor: the same shape
+        (page, {"n": 50, "after": "a"}),
+        (page, {"after": "a"}),
+        (many, {"ids": ["1", "2"]}),
+        (many, {"ids": ["3", "4"]}),  # other ids, as many: the same shape
+        (many, {"ids": ["1", "2", "3"]}),
+        (many, {"ids": "1"}),  # one id for a list: a list of one
+    ]
+    for query, variables in requests:
+        assert cached(cache, query, variables) == shape(query, variables), variables
+    assert len(cache.shapes) == 6
+
+
+def test_the_shape_cache_is_bounded() -> None:
+    cache = ShapeCache(2)
+    for n in range(5):
+        cached(cache, "query q($n: Int) { items(first: $n) { nodes { id } } }", {"n": n})
+    assert len(cache.shapes) == 2

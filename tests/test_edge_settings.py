@@ -22,7 +22,7 @@ def test_defaults_are_the_documented_ones() -> None:
     )
     assert settings.cors_origins == ()
     assert (settings.apq_max_queries, settings.apq_safelist) == (10_000, False)
-    assert (settings.search_index_dir, settings.search_writer_heap_mb) == (None, 64)
+    assert (settings.search_index_dir, settings.search_writer_heap_mb) == (None, 16)
     assert (settings.executor, settings.plan_cache_size) == ("compiled", 1000)
 
 

@@ -11,15 +11,15 @@ unknown fragments get GraphQL's own validation errors, never a hang.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLSchema, get_operation_ast
+from graphql import get_operation_ast
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension, ValidationCache
 
 from api.http.request_log import current_record
-from api.limits.measure import Limits, Shape, check_size, enforce, measure, parse_document
+from api.limits.measure import Limits, check_size, enforce, measure, parse_document
+from api.limits.shapes import ShapeCache
 from api.settings import Settings
 
 
@@ -65,11 +65,11 @@ class QueryGuard(SchemaExtension):
         if isinstance(variables, list):
             return  # execution reports the bad variables, before any resolver
         limits = limits_of(self.settings())
-        if operation.variable_definitions or context.query is None:
-            shape = measure(schema, context.graphql_document, operation, variables.coerced)
+        document = context.graphql_document
+        if context.query is None:
+            shape = measure(schema, document, operation, variables.coerced)
         else:
-            name = operation.name and operation.name.value
-            shape = _static_shape(schema, context.query, name, limits.max_tokens)
+            shape = SHAPES.shape(schema, context.query, document, operation, variables.coerced)
         self.requested = shape.cost
         record = current_record.get()
         if record is not None:
@@ -81,16 +81,8 @@ class QueryGuard(SchemaExtension):
         return {"cost": {"requested": self.requested, "limit": self.settings().max_cost}}
 
 
-@lru_cache(maxsize=1024)
-def _static_shape(
-    schema: GraphQLSchema, query: str, operation_name: str | None, max_tokens: int
-) -> Shape:
-    """The shape of an operation without variables depends on its text alone:
-    measured once per document (clients repeat the same few), on the document
-    ``on_parse`` already parsed (``parse_document`` keeps it)."""
-    document = parse_document(query, max_tokens)
-    operation = get_operation_ast(document, operation_name)
-    return measure(schema, document, operation, {}) if operation else Shape()
+# Clients repeat the same few documents.
+SHAPES = ShapeCache(1024)
 
 
 def schema_extensions() -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:

@@ -35,7 +35,9 @@ COMMIT_CHANGES = 5_000
 AWAIT_MS = 200
 # Behind by more than this, the process is not ready (/readyz answers 503).
 READY_LAG_SECONDS = 10.0
-BUILD_BATCH = 2_000
+# Articles read and indexed at a time by a build: small, so that the batch, the
+# cursor's next one and the writer's heap stay small beside each other.
+BUILD_BATCH = 500
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0)
 # After an error that is not MongoDB's (a bug), retry less eagerly: a build reads
 # every article.

@@ -21,6 +21,7 @@ import tantivy
 
 from api.search import fields as f
 from api.search.fields import SCHEMA, SCHEMA_VERSION
+from api.search.memory import release_free_memory
 
 META = "newsgraph-search.json"
 # A relevance cursor pages on the snapshot its first page came from while that
@@ -103,6 +104,7 @@ class SearchIndex:
         for article in articles:
             self.writer.add_document(f.to_document(article))
             count += 1
+        release_free_memory()
         return count
 
     def clear(self) -> None:
@@ -112,6 +114,7 @@ class SearchIndex:
         """Makes the changes durable, then records ``token``: a crash in between
         replays changes already applied, which is harmless (they are idempotent)."""
         self.writer.commit()
+        release_free_memory()
         self.save_token(token)
 
     def save_token(self, token: dict[str, Any] | None) -> None:

@@ -1,0 +1,259 @@
+"""CPU per request: newsgraph against the floor, each operation, one run.
+
+    python -m bench.cpu [--n 100000] [--requests 300] [--rounds 3]
+    python -m bench.cpu --quick        # N=2,000, 30 requests an operation
+
+Wall-clock figures mean little on a loaded machine; the CPU a server process spends
+on a request does not depend on what else runs. Both servers are started as in
+production (bench.servers), warmed up, then sent the same requests one at a time; the
+figure is the server process's CPU seconds (user + system, from /proc) over the
+requests, divided by their number, the median of the rounds. Idle work (MongoDB
+heartbeats, the search follower) is measured over a second and reported beside, not
+subtracted. Also reported: each server's peak RSS after the run, with newsgraph's plan
+cache filled first (``--fill-plans``, PLAN_CACHE_SIZE distinct documents).
+
+Writes bench/results/cpu.json and cpu.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from pymongo import MongoClient
+
+from bench import checks
+from bench.corpus import DEFAULT_SEED
+from bench.dataset import DATABASE, ROOT, loaded_mongod, log
+from bench.operations import OPERATIONS, build_pools
+from bench.servers import Server, start_floor, start_newsgraph
+
+RESULTS = ROOT / "bench" / "results"
+SERVERS = ("newsgraph", "floor")
+# Search is measured elsewhere (bench/search_latency.py): its engine is the same in both.
+MEASURED = tuple(operation for operation in OPERATIONS if operation != "search")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Options:
+    n: int = 100_000
+    seed: int = DEFAULT_SEED
+    requests: int = 300
+    rounds: int = 3
+    fill_plans: int = 1000
+    quick: bool = False
+    out: Path = RESULTS / "cpu.json"
+    operations: tuple[str, ...] = field(default=MEASURED)
+
+    @classmethod
+    def quick_mode(cls, **overrides: Any) -> Options:
+        settings: dict[str, Any] = {
+            "n": 2_000,
+            "requests": 30,
+            "rounds": 1,
+            "fill_plans": 50,
+            "quick": True,
+            "out": RESULTS / "cpu-quick.json",
+            **overrides,
+        }
+        return cls(**settings)
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command: state is field 3; utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_ms_per_request(
+    client: httpx.Client, server: Server, bodies: list[bytes], requests: int
+) -> float:
+    """The server's CPU per request over ``requests`` sequential requests."""
+    before = cpu_seconds(server.process.pid)
+    for index in range(requests):
+        response = client.post(
+            server.url, content=bodies[index % len(bodies)], headers=checks.HEADERS
+        )
+        if response.status_code != 200 or b'"errors"' in response.content:
+            raise RuntimeError(
+                f"{server.name} answered {response.status_code}: {response.text[:300]}; "
+                f"see {server.log_path}"
+            )
+    return (cpu_seconds(server.process.pid) - before) * 1000 / requests
+
+
+def idle_cpu_ms_per_second(server: Server, seconds: float = 1.0) -> float:
+    before = cpu_seconds(server.process.pid)
+    time.sleep(seconds)
+    return (cpu_seconds(server.process.pid) - before) * 1000 / seconds
+
+
+def fill_plan_cache(client: httpx.Client, server: Server, documents: int) -> None:
+    """``documents`` distinct documents (each a different alias), each compiled and kept."""
+    for index in range(documents):
+        query = f"query fill{index} {{ a{index}: articles(first: 2) {{ nodes {{ id title }} }} }}"
+        response = client.post(
+            server.url, content=orjson.dumps({"query": query}), headers=checks.HEADERS
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"{server.name} answered {response.status_code} filling plans")
+
+
+def run(uri: str, database: str, options: Options) -> dict[str, Any]:
+    """Measure both servers on a loaded database; writes and returns the results."""
+    log_dir = options.out.parent / "logs"
+    servers = {"newsgraph": start_newsgraph(uri, database, log_dir)}
+    try:
+        servers["floor"] = start_floor(uri, database, log_dir)
+        mongo: MongoClient[dict[str, Any]] = MongoClient(uri, tz_aware=True)
+        try:
+            return _measure(mongo, database, servers, options)
+        finally:
+            mongo.close()
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def _measure(
+    mongo: MongoClient[dict[str, Any]],
+    database: str,
+    servers: dict[str, Server],
+    options: Options,
+) -> dict[str, Any]:
+    pools = build_pools(mongo, database, options.seed)
+    first_page, last_page = pools.deep_pages
+    pools.set_deep_cursors(checks.deep_cursors(servers["newsgraph"].url, first_page, last_page))
+    checks.check_identity(
+        servers["newsgraph"].url, servers["floor"].url, pools, list(options.operations)
+    )
+    figures: dict[tuple[str, str], list[float]] = {}
+    with httpx.Client(timeout=60) as client:
+        fill_plan_cache(client, servers["newsgraph"], options.fill_plans)
+        for operation in options.operations:  # warm up: pools, plans, caches
+            for server in servers.values():
+                cpu_ms_per_request(client, server, pools.bodies(operation), 20)
+        idle = {name: round(idle_cpu_ms_per_second(server), 2) for name, server in servers.items()}
+        for round_number in range(options.rounds):
+            order = SERVERS if round_number % 2 == 0 else SERVERS[::-1]
+            for operation in options.operations:
+                for name in order:
+                    spent = cpu_ms_per_request(
+                        client, servers[name], pools.bodies(operation), options.requests
+                    )
+                    figures.setdefault((operation, name), []).append(spent)
+    operations: dict[str, Any] = {}
+    for operation in options.operations:
+        entry: dict[str, Any] = {
+            name: round(statistics.median(figures[(operation, name)]), 3) for name in SERVERS
+        }
+        # Too few requests for the clock's 10 ms ticks can measure 0: no ratio then.
+        entry["ratio"] = round(entry["newsgraph"] / entry["floor"], 2) if entry["floor"] else None
+        operations[operation] = entry
+        log(
+            f"{operation:8} newsgraph {entry['newsgraph']:7.3f} ms  "
+            f"floor {entry['floor']:7.3f} ms  ratio {entry['ratio']}"
+        )
+    results = {
+        "benchmark": "cpu",
+        "n": mongo[database]["articles"].estimated_document_count(),
+        "seed": options.seed,
+        "requests": options.requests,
+        "rounds": options.rounds,
+        "plans_filled": options.fill_plans,
+        "idle_cpu_ms_per_s": idle,
+        "servers": {
+            name: {"peak_rss_mb": server.peak_rss_mb(), "rss_mb": rss_mb(server.process.pid)}
+            for name, server in servers.items()
+        },
+        "cpu_ms_per_request": operations,
+    }
+    write_results(results, options.out)
+    return results
+
+
+def markdown(results: dict[str, Any]) -> str:
+    rows = [
+        f"CPU ms per request (server process, user + system), N={results['n']}, "
+        f"{results['requests']} sequential requests x {results['rounds']} rounds, median.",
+        "",
+        "| operation | newsgraph | floor | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for operation, entry in results["cpu_ms_per_request"].items():
+        rows.append(
+            f"| {operation} | {entry['newsgraph']:.3f} | {entry['floor']:.3f} | {entry['ratio']} |"
+        )
+    servers = results["servers"]
+    rows += [
+        "",
+        f"Peak RSS (plan cache filled with {results['plans_filled']} documents): newsgraph "
+        f"{servers['newsgraph']['peak_rss_mb']} MiB, floor {servers['floor']['peak_rss_mb']} MiB. "
+        f"Idle CPU ms/s: {results['idle_cpu_ms_per_s']}.",
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def write_results(results: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
+    table = markdown(results)
+    out.with_suffix(".md").write_text(table)
+    log(f"results in {out} and {out.with_suffix('.md')}")
+    print(table)
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="N=2,000, 30 requests")
+    parser.add_argument("--n", type=int, help="articles in the corpus (default 100000)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--requests", type=int, help="sequential requests per round")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--fill-plans", type=int, help="distinct documents sent first")
+    parser.add_argument("--operations", nargs="+", choices=MEASURED)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    given = {
+        "n": args.n,
+        "seed": args.seed,
+        "requests": args.requests,
+        "rounds": args.rounds,
+        "fill_plans": args.fill_plans,
+        "operations": tuple(args.operations) if args.operations else None,
+        "out": args.out,
+    }
+    overrides = {key: value for key, value in given.items() if value is not None}
+    return Options.quick_mode(**overrides) if args.quick else Options(**overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    try:
+        with loaded_mongod(options.n, options.seed) as uri:
+            run(uri, DATABASE, options)
+    except checks.Mismatch as exc:
+        print(f"bench-cpu: FAILED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
