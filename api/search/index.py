@@ -7,6 +7,7 @@ rebuilds it from MongoDB. One process writes a directory (tantivy locks it)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -21,6 +22,8 @@ import tantivy
 
 from api.search import fields as f
 from api.search.fields import SCHEMA, SCHEMA_VERSION
+
+log = logging.getLogger("newsgraph.search")
 
 META = "newsgraph-search.json"
 # A relevance cursor pages on the snapshot its first page came from while that
@@ -93,7 +96,7 @@ class SearchIndex:
             count += 1
         for article in upserts:
             self.writer.delete_documents_by_term(f.KEY, str(article["_id"]))
-            self.writer.add_document(f.to_document(article))
+            self._add(article)
             count += 1
         return count
 
@@ -101,9 +104,20 @@ class SearchIndex:
         """Adds each article to an index being built (nothing to replace)."""
         count = 0
         for article in articles:
-            self.writer.add_document(f.to_document(article))
+            self._add(article)
             count += 1
         return count
+
+    def _add(self, article: dict[str, Any]) -> None:
+        """One malformed article is left out of search, never the whole index."""
+        try:
+            self.writer.add_document(f.to_document(article))
+        except f.Unindexable as exc:
+            log.warning(
+                "search: %s, so it is left out of search; fix it in MongoDB (run the "
+                "loader on its file again) and it is indexed with the change",
+                exc,
+            )
 
     def clear(self) -> None:
         self.writer.delete_all_documents()
