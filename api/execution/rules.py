@@ -24,6 +24,7 @@ from api.execution.connections import (
 from api.execution.plan import FieldPlan, Rule, Unsupported
 from api.execution.rounds import Found, projection
 from api.execution.run import Run, build
+from api.execution.search import SEARCH_CONNECTION, SEARCH_EDGE, SEARCH_HIGHLIGHTS, search
 from api.execution.values import (
     array,
     date_time,
@@ -301,6 +302,7 @@ QUERY: dict[str, Rule] = {
     ),
     "topics": catalog(TOPICS),
     "categories": _categories,
+    "search": search,
 }
 
 
@@ -404,6 +406,9 @@ RULES: dict[str, dict[str, Rule]] = {
     "ArticleEdge": EDGE,
     "ProviderEdge": EDGE,
     "TopicEdge": EDGE,
+    "ArticleSearchConnection": SEARCH_CONNECTION,
+    "ArticleSearchEdge": SEARCH_EDGE,
+    "SearchHighlights": SEARCH_HIGHLIGHTS,
     "PageInfo": PAGE_INFO,
 }
 
