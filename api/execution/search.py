@@ -52,13 +52,13 @@ class SearchEdge:
 
 
 def search(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
+    """Query.search: the page from the index now, its articles in the round."""
     args = plan.args(run.variables)
     if run.search is None:
         raise LookupError("no search service in this request's app")
-    found = run.search.search_built(
-        args["query"], article_filter(args["filter"]), args["orderBy"].value
-    )
-    page = found.page(page_window(args))
+    order = args["orderBy"].value  # SearchOrder's values are the searcher's orders
+    query = run.search.search_built(args["query"], article_filter(args["filter"]), order)
+    page = query.page(page_window(args))
     keys = [hit.key for hit in page.hits]
     if not keys:
         out[plan.key] = build(run, plan.children, SearchResults(page, []))
