@@ -12,6 +12,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,6 +62,9 @@ class SearchIndex:
         self.source: str | None = meta.get("collection")
         self.index = tantivy.Index(SCHEMA, path=str(self.path), reuse=True)
         self.index.config_reader("manual")
+        # Held by each use of the writer: the follower's worker thread may still be
+        # in one (a cancelled build goes on in its thread) when close() is called.
+        self._writing = threading.Lock()
         try:
             self.writer = self.index.writer(heap_size=heap_bytes, num_threads=1)
         except ValueError as exc:
@@ -91,21 +95,23 @@ class SearchIndex:
     def apply(self, upserts: Iterable[dict[str, Any]], deletes: Iterable[str]) -> int:
         """Replaces or adds each article and deletes each key; not yet visible."""
         count = 0
-        for key in deletes:
-            self.writer.delete_documents_by_term(f.KEY, key)
-            count += 1
-        for article in upserts:
-            self.writer.delete_documents_by_term(f.KEY, str(article["_id"]))
-            self._add(article)
-            count += 1
+        with self._writing:
+            for key in deletes:
+                self.writer.delete_documents_by_term(f.KEY, key)
+                count += 1
+            for article in upserts:
+                self.writer.delete_documents_by_term(f.KEY, str(article["_id"]))
+                self._add(article)
+                count += 1
         return count
 
     def add(self, articles: Iterable[dict[str, Any]]) -> int:
         """Adds each article to an index being built (nothing to replace)."""
         count = 0
-        for article in articles:
-            self._add(article)
-            count += 1
+        with self._writing:
+            for article in articles:
+                self._add(article)
+                count += 1
         return count
 
     def _add(self, article: dict[str, Any]) -> None:
@@ -120,12 +126,14 @@ class SearchIndex:
             )
 
     def clear(self) -> None:
-        self.writer.delete_all_documents()
+        with self._writing:
+            self.writer.delete_all_documents()
 
     def commit(self, token: dict[str, Any] | None) -> None:
         """Makes the changes durable, then records ``token``: a crash in between
         replays changes already applied, which is harmless (they are idempotent)."""
-        self.writer.commit()
+        with self._writing:
+            self.writer.commit()
         self.save_token(token)
 
     def save_token(self, token: dict[str, Any] | None) -> None:
@@ -178,9 +186,11 @@ class SearchIndex:
 
     def close(self) -> None:
         """Drops what was not committed and releases the directory's lock (once
-        background merges end); searches on the snapshots still work."""
-        self.writer.rollback()
-        self.writer.wait_merging_threads()
+        background merges end); searches on the snapshots still work. Waits for a
+        write in progress in another thread."""
+        with self._writing:
+            self.writer.rollback()
+            self.writer.wait_merging_threads()
 
 
 def private_directory() -> Path:
