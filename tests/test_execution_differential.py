@@ -1,9 +1,9 @@
 """The compiled path against the reference path on generated documents: every
 document hypothesis-graphql generates from the schema, then reshaped at random with
-aliases, inline and named fragments, @skip/@include on variables and real ids and
-names, is sent to both executors over HTTP on the same database (the test corpus,
-the seeds, and stored documents spoiled on purpose), and the answers must be
-byte-identical.
+aliases, inline and named fragments, @skip/@include on variables and real ids,
+names and search text, is sent to both executors over HTTP on the same database (the
+test corpus, the seeds, and stored documents spoiled on purpose) and, for search, the
+same index, and the answers must be byte-identical.
 
 ``EXECUTION_EXAMPLES`` sets the number of examples (300 by default; e.g. 5000 on
 the bench machine)."""
@@ -36,12 +36,14 @@ from graphql import (
     StringValueNode,
     VariableDefinitionNode,
     VariableNode,
+    Visitor,
     get_named_type,
     parse,
     print_ast,
     validate,
+    visit,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from pymongo import MongoClient
@@ -89,6 +91,7 @@ def spoiled_api(
     _spoil(db[ARTICLES], SPOILED_ARTICLES)
     _spoil(db[PROVIDERS], SPOILED_PROVIDERS)
     served = ServedAPI(Settings(mongodb_uri=mongo_uri, database=name), CommandCounter())
+    served.ready()  # the search index built
     served.ids = [  # type: ignore[attr-defined]
         to_global_id(kind, doc["_id"])
         for kind, collection in (("Article", ARTICLES), ("Provider", PROVIDERS), ("Topic", TOPICS))
@@ -107,6 +110,12 @@ def _spoil(collection: Any, spoils: list[dict[str, Any]]) -> None:
 
 DOMAINS = ["p0.example", "p1.example", "p2.example", "newsoneplace.com", "nowhere.example"]
 NAMES = ["AI", "Climate", "space", "Computer Vision", "nothing"]
+# Search text that finds the corpus's articles ("Story n", "About m") and the seeds'
+# (facial recognition, police), with phrases and exclusions; and some that fail.
+SEARCHES = [
+    "story", "stories 12", "facial recognition", '"facial recognition"', "police -arrested",
+    '"live facial" cameras', "about story -police", "nothing", "the of", '"unclosed',
+]  # fmt: skip
 
 
 class Reshaper:
@@ -213,7 +222,7 @@ class Reshaper:
 
     def argument(self, node: ArgumentNode) -> ArgumentNode:
         name = node.name.value
-        real = {"id": self.ids, "domain": DOMAINS, "name": NAMES}.get(name)
+        real = {"id": self.ids, "domain": DOMAINS, "name": NAMES, "query": SEARCHES}.get(name)
         value: Any = node.value
         if real is not None:
             value = StringValueNode(value=self.draw(st.sampled_from(real)))
@@ -251,6 +260,7 @@ def test_generated_documents_answer_byte_for_byte_as_the_reference(
 ) -> None:
     ids: list[str] = spoiled_api.ids  # type: ignore[attr-defined]
     sent = 0
+    searches: list[FieldNode] = []
 
     @DIFFERENTIAL
     @given(generated=queries(SDL), data=st.data())
@@ -261,8 +271,10 @@ def test_generated_documents_answer_byte_for_byte_as_the_reference(
         if validate(GRAPHQL, document):
             document = parse(generated)  # a reshaping that merged conflicting fields
             reshaper.variables = {}
+        note(f"{print_ast(document)}\nvariables: {reshaper.variables}")
         spoiled_api.query(print_ast(document), reshaper.variables)  # both executors
         sent += 1
+        searches.extend(_searches(document))
 
     compiled_before = spoiled_api.plans.compiled
     check()
@@ -270,3 +282,18 @@ def test_generated_documents_answer_byte_for_byte_as_the_reference(
     # The comparison means something only if the compiled path answered many of
     # them itself (the rest met an error or a spoiled document: the reference's).
     assert spoiled_api.plans.compiled - compiled_before > sent // 3
+    # search among them (one root field of ten): compared like the others.
+    assert len(searches) > sent // 20
+
+
+def _searches(document: DocumentNode) -> list[FieldNode]:
+    """The search fields a document selects (at its root, or in its fragments)."""
+    found: list[FieldNode] = []
+
+    class Finder(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            if node.name.value == "search":
+                found.append(node)
+
+    visit(document, Finder())
+    return found

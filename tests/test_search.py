@@ -17,7 +17,7 @@ from api.settings import Settings
 from loaders.load import load_paths
 from tests.articles import write_article
 from tests.conftest import RUN_ID, CommandCounter, ServedAPI
-from tests.query_corpus import walk
+from tests.query_corpus import Recorder, walk
 from tests.search_oracle import (
     FORMS,
     SIZE,
@@ -54,7 +54,7 @@ def corpus(
     name = f"ngtest_{RUN_ID}_search"
     docs = [search_doc(n) for n in range(SIZE)]
     known: list[dict[str, Any]] = []
-    api = ServedAPI(Settings(mongodb_uri=mongo_uri, database=name), CommandCounter())
+    api = ServedAPI(Settings(mongodb_uri=mongo_uri, database=name), Recorder())
 
     def add(new: list[dict[str, Any]]) -> None:
         directory = tmp_path_factory.mktemp("search")
@@ -289,3 +289,58 @@ def test_a_cursor_from_another_process_continues_after_its_article(
         assert not {e["node"]["id"] for e in page["edges"]} & {e["node"]["id"] for e in rest}
     finally:
         other.close()
+
+
+def test_search_runs_compiled_and_reads_only_what_it_selects(corpus: Any) -> None:
+    api, _, _ = corpus
+    recorder = api.counter
+    assert isinstance(recorder, Recorder)
+    plans = api.plans
+    compiled, declined = plans.compiled, plans.declined
+
+    def article_reads(query: str) -> list[dict[str, Any]]:
+        recorder.queries.clear()
+        api.data(query)
+        return [dict(q["projection"]) for q in recorder.queries if q.get("find") == "articles"]
+
+    nodes = '{ search(query: "storm") { edges { score node { id title } } totalCount } }'
+    assert article_reads(nodes) == [{"_id": 1, "title": 1}]
+    marked = '{ search(query: "storm") { edges { highlights { excerpt } node { heat } } } }'
+    assert article_reads(marked) == [{"_id": 1, "excerpt": 1, "heat": 1, "title": 1}]
+    # Cursors and scores alone still read the page's keys: a deleted article is left out.
+    cursors = '{ search(query: "storm") { edges { cursor } pageInfo { endCursor } } }'
+    assert article_reads(cursors) == [{"_id": 1}]
+    assert article_reads('{ search(query: "nothingmatches") { nodes { title } } }') == []
+    assert (plans.compiled - compiled, plans.declined - declined) == (4, 0)
+
+
+def test_a_search_while_the_index_is_built_waits_once(
+    corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled path leaves it at once to the reference path, which waits for
+    the build (up to FIRST_BUILD_WAIT_SECONDS) and answers SERVICE_UNAVAILABLE."""
+    from api.search import service as search_service
+
+    api, _, _ = corpus
+    follower = api.app.state.search.follower
+    monkeypatch.setattr(search_service, "FIRST_BUILD_WAIT_SECONDS", 0.1)
+    monkeypatch.setattr(follower.progress, "built", False)
+    follower.built.clear()
+    waits = []
+    wait = follower.built.wait
+
+    def counted() -> Any:
+        waits.append(1)
+        return wait()
+
+    monkeypatch.setattr(follower.built, "wait", counted)
+    declined = api.plans.declined
+    try:
+        body = api.query('{ search(query: "storm") { totalCount } }')
+    finally:
+        follower.built.set()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "being built" in body["errors"][0]["message"]
+    assert api.plans.declined - declined == 1
+    assert len(waits) == 2  # one on this server, one on its twin (the same index)

@@ -181,3 +181,27 @@ def test_a_step_down_is_survived(
     add(tmp_path, load, (2, "Lighthouse storm"))
     until_found(api, "lighthouse", "Lighthouse storm", 8.0)
     assert metric(api, "rebuilds") == 0 and api.client.get("/readyz").status_code == 200
+
+
+def test_a_malformed_stored_article_is_left_out_not_the_index(
+    tmp_path: Path,
+    load: Callable[..., Report],
+    serve_api: Callable[..., ServedAPI],
+    db: Database[dict[str, Any]],
+) -> None:
+    """Stored values the loader never writes (its validator bypassed): the article
+    without a date is left out of search, with a warning; a wrong type elsewhere is
+    indexed as missing; the rest is searched, in the build and in the stream."""
+    add(tmp_path, load, (1, "Meadow flowers"), (2, "Meadow sheep"), (3, "Meadow fence"))
+    spoil = {"bypass_document_validation": True}
+    db.articles.update_one(
+        {"title": "Meadow sheep"}, {"$set": {"publishedDateTime": None}}, **spoil
+    )
+    db.articles.update_one({"title": "Meadow fence"}, {"$set": {"excerpt": 7, "heat": "hot", "published": "yes"}}, **spoil)  # fmt: skip
+    api = serve_api()
+    wait_searchable(api, 2)
+    assert sorted(titles(api, "meadow")) == ["Meadow fence", "Meadow flowers"]
+    db.articles.update_one({"title": "Meadow flowers"}, {"$set": {"publishedDateTime": "soon"}}, **spoil)  # fmt: skip
+    add(tmp_path, load, (4, "Meadow stream"))
+    until_found(api, "meadow", "Meadow stream", 2.0)
+    assert sorted(titles(api, "meadow")) == ["Meadow fence", "Meadow stream"]

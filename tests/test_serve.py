@@ -72,7 +72,12 @@ def test_devserver_serves_the_seeds_and_stops_on_sigint(tmp_path: Path) -> None:
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-    env.update(PORT=str(port), HOST="127.0.0.1", MONGO_DATA_DIR=str(data_dir))
+    # A search index of the test's own: the default, the checkout's .data/search, is
+    # one index directory (one writer) for every dev server the workers start.
+    search = data_dir.parent / "search"
+    env.update(
+        PORT=str(port), HOST="127.0.0.1", MONGO_DATA_DIR=str(data_dir), SEARCH_INDEX_DIR=str(search)
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "api.devserver"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

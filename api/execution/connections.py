@@ -24,7 +24,7 @@ from api.schema.inputs import (
 )
 from api.store import reads
 from api.store.filters import ArticleConditions
-from api.store.pagination import window
+from api.store.pagination import Window, window
 from storage.contract import ARTICLES
 
 Doc = dict[str, Any]
@@ -36,8 +36,22 @@ class Connection:
     order: reads.Order
     total: int | None
 
+    # What PageInfo reads (of search results too: api.execution.search).
 
-def _node_paths(plan: FieldPlan) -> set[str]:
+    @property
+    def has_next(self) -> bool:
+        return self.page.has_next
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page.has_previous
+
+    def cursor_at(self, index: int) -> str | None:
+        docs = self.page.docs
+        return self.order.cursor(docs[index]) if docs else None
+
+
+def node_paths(plan: FieldPlan) -> set[str]:
     """The stored fields the nodes of a connection read, through edges and nodes."""
     paths: set[str] = set()
     for child in plan.children:
@@ -61,7 +75,7 @@ def _connection(
     """A page (and its count, when selected) read in this round, the page together
     with the same field's pages under other parents; the connection is built when
     both are there."""
-    shape = projection(_node_paths(plan), "_id", order.field)
+    shape = projection(node_paths(plan), "_id", order.field)
     counted = plan.wants("totalCount")
     got: dict[str, Any] = {}
     out[plan.key] = None
@@ -82,10 +96,6 @@ def _connection(
     run.round.page(plan, replace(read, projection=shape), page_read)
     if counted:
         run.round.call(count, counted_up)
-
-
-def _cursor(connection: Connection, doc: Doc) -> str:
-    return connection.order.cursor(doc)
 
 
 def _edges(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
@@ -114,23 +124,19 @@ CONNECTION: dict[str, Rule] = {
     "totalCount": from_source(_total),
 }
 EDGE: dict[str, Rule] = {
-    "cursor": from_source(lambda source: _cursor(*source)),
+    "cursor": from_source(lambda source: source[0].order.cursor(source[1])),
     "node": lambda run, source, plan, out: out.__setitem__(
         plan.key, build(run, plan.children, source[1])
     ),
 }
 
 
-def _edge_cursor(connection: Connection, index: int) -> str | None:
-    docs = connection.page.docs
-    return _cursor(connection, docs[index]) if docs else None
-
-
+# The source is a Connection, or search results (api.execution.search).
 PAGE_INFO: dict[str, Rule] = {
-    "hasNextPage": from_source(lambda c: boolean(c.page.has_next)),
-    "hasPreviousPage": from_source(lambda c: boolean(c.page.has_previous)),
-    "startCursor": from_source(lambda c: _edge_cursor(c, 0)),
-    "endCursor": from_source(lambda c: _edge_cursor(c, -1)),
+    "hasNextPage": from_source(lambda c: boolean(c.has_next)),
+    "hasPreviousPage": from_source(lambda c: boolean(c.has_previous)),
+    "startCursor": from_source(lambda c: c.cursor_at(0)),
+    "endCursor": from_source(lambda c: c.cursor_at(-1)),
 }
 
 
@@ -144,8 +150,9 @@ def article_filter(value: Doc | None) -> ArticleConditions:
     return conditions(ArticleFilter(**{_snake(key): item for key, item in value.items()}))
 
 
-def _paging(args: Doc) -> tuple[Any, Any, Any, Any]:
-    return args["first"], args["after"], args["last"], args["before"]
+def page_window(args: Doc) -> Window:
+    """The window of a connection field's first/after/last/before arguments."""
+    return window(args["first"], args["after"], args["last"], args["before"])
 
 
 def article_connection(run: Run, plan: FieldPlan, out: Doc, where: ArticleConditions) -> None:
@@ -157,7 +164,7 @@ def article_connection(run: Run, plan: FieldPlan, out: Doc, where: ArticleCondit
     order = order_by.keyset()
     match = where.match()
     db = run.db
-    read = PageRead(ARTICLES, match, order, window(*_paging(args)), {}, hint, exploded)
+    read = PageRead(ARTICLES, match, order, page_window(args), {}, hint, exploded)
     _connection(run, plan, out, order, read, lambda: reads.count_articles(db, where))
 
 
@@ -174,7 +181,7 @@ def mentioned_in(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
     collection = run.db[ARTICLES]
     match = {"related.canonicalUrl": doc["canonicalUrl"]}
     order = reads.NEWEST_FIRST
-    paging = window(*_paging(plan.args(run.variables)))
+    paging = page_window(plan.args(run.variables))
     read = PageRead(ARTICLES, match, order, paging, {}, "mentioned_in")
 
     def count() -> Awaitable[int]:
@@ -192,7 +199,7 @@ def catalog(collection: str) -> Rule:
         order_by = CatalogOrder(**order_arg) if order_arg is not None else MOST_ARTICLES
         order, hint = order_by.keyset()
         db = run.db
-        read = PageRead(collection, {}, order, window(*_paging(args)), {}, hint)
+        read = PageRead(collection, {}, order, page_window(args), {}, hint)
         _connection(run, plan, out, order, read, lambda: reads.count_all(db, collection))
 
     return rule

@@ -23,6 +23,7 @@ from strawberry.extensions import SchemaExtension
 from api.execution.cache import MAX_VARIANTS, Entry, PlanCache
 from api.execution.plan import FieldPlan, Unsupported, compile_operation
 from api.execution.run import Run, execute
+from api.search.service import SearchService
 from api.settings import Settings
 
 log = logging.getLogger("newsgraph.execution")
@@ -43,7 +44,7 @@ class CompiledExecution(SchemaExtension):
             and context.result is None  # not answered already (api.schema.loaded)
         ):
             try:
-                result = await self.run(plans)
+                result = await self.run(plans, getattr(state, "search", None))
             except Exception:  # a fault of the compiled path: the reference answers
                 log.exception("compiled path failed; running the reference path")
                 result = None
@@ -54,7 +55,7 @@ class CompiledExecution(SchemaExtension):
                 context.result = result
         yield
 
-    async def run(self, plans: PlanCache) -> ExecutionResult | None:
+    async def run(self, plans: PlanCache, search: SearchService | None) -> ExecutionResult | None:
         context = self.execution_context
         document = context.graphql_document
         assert document is not None
@@ -71,7 +72,7 @@ class CompiledExecution(SchemaExtension):
         fields = _plan(entry, schema, variables)
         if fields is None:
             return None
-        run = Run(context.context.db, variables)
+        run = Run(context.context.db, variables, search)
         try:
             data = await execute(run, fields)
         except ConnectionFailure as exc:

@@ -24,6 +24,7 @@ from api.execution.connections import (
 from api.execution.plan import FieldPlan, Rule, Unsupported
 from api.execution.rounds import Found, projection
 from api.execution.run import Run, build
+from api.execution.search import SEARCH_CONNECTION, SEARCH_EDGE, SEARCH_HIGHLIGHTS, search
 from api.execution.values import (
     array,
     date_time,
@@ -161,33 +162,38 @@ def _article_topics(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
     run.round.lookup(TOPICS, "_id", keys, paths, then)
 
 
-def _ranked(
-    run: Run, plan: FieldPlan, out: Doc, request: reads.Ranked, collection: str, field: str
-) -> None:
-    """TopicCount or ProviderCount rows: the ranked rows, then the documents they name
-    (a key with no stored document keeps the key as its name)."""
-    out[plan.key] = None
+def _ranked(pairs: str, owner: str, other: str, target: str) -> Rule:
+    """A list of TopicCount or ProviderCount rows: the rows of the pair collection
+    ``pairs`` whose ``owner`` is this document, ranked, then the ``target`` documents
+    their ``other`` field names (a key with no stored document keeps the key as its
+    name)."""
 
-    def rows_read(rows: list[Doc]) -> None:
-        keys = [row[field] for row in rows]
-        if not keys:
-            out[plan.key] = []
-            return
+    def rule(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
+        out[plan.key] = None
 
-        def then(found: Found) -> None:
-            fields = plan.children
-            out[plan.key] = [
-                build(run, fields, (row, stored or {"_id": key, "name": key}))
-                for key, row, stored in zip(keys, rows, found, strict=True)
-            ]
+        def rows_read(rows: list[Doc]) -> None:
+            keys = [row[other] for row in rows]
+            if not keys:
+                out[plan.key] = []
+                return
 
-        target = _count_target(plan)
-        if target:
-            run.round.lookup(collection, "_id", keys, target, then)
-        else:  # only the keys and what follows from them
-            then([{"_id": key} for key in keys])
+            def then(found: Found) -> None:
+                fields = plan.children
+                out[plan.key] = [
+                    build(run, fields, (row, stored or {"_id": key, "name": key}))
+                    for key, row, stored in zip(keys, rows, found, strict=True)
+                ]
 
-    run.round.rank(request, rows_read)
+            paths = _count_target(plan)
+            if paths:
+                run.round.lookup(target, "_id", keys, paths, then)
+            else:  # only the keys and what follows from them
+                then([{"_id": key} for key in keys])
+
+        first = page_size(plan.args(run.variables)["first"])
+        run.round.rank(reads.Ranked(pairs, owner, other, doc["_id"], first), rows_read)
+
+    return rule
 
 
 def _count_target(plan: FieldPlan) -> set[str]:
@@ -199,18 +205,14 @@ def _count_target(plan: FieldPlan) -> set[str]:
     return paths
 
 
-def _first(plan: FieldPlan, run: Run) -> int:
-    return page_size(plan.args(run.variables)["first"])
+def _counted(run: Run, source: tuple[Doc, Doc], plan: FieldPlan, out: Doc) -> None:
+    out[plan.key] = build(run, plan.children, source[1])
 
 
 COUNT_ROW: dict[str, Rule] = {
     "count": from_source(lambda source: integer(source[0]["count"])),
-    "topic": lambda run, source, plan, out: out.__setitem__(
-        plan.key, build(run, plan.children, source[1])
-    ),
-    "provider": lambda run, source, plan, out: out.__setitem__(
-        plan.key, build(run, plan.children, source[1])
-    ),
+    "topic": _counted,
+    "provider": _counted,
 }
 
 
@@ -300,6 +302,7 @@ QUERY: dict[str, Rule] = {
     ),
     "topics": catalog(TOPICS),
     "categories": _categories,
+    "search": search,
 }
 
 
@@ -370,36 +373,15 @@ PROVIDER: dict[str, Rule] = {
     "domain": from_source(lambda d: string(d["_id"])),
     "articleCount": from_source(_article_count),
     "articles": owned(lambda doc, where: where.domains.append([string(doc["_id"])])),
-    "topics": lambda run, doc, plan, out: _ranked(
-        run,
-        plan,
-        out,
-        reads.Ranked(PROVIDER_TOPICS, "provider", "topic", doc["_id"], _first(plan, run)),
-        TOPICS,
-        "topic",
-    ),
+    "topics": _ranked(PROVIDER_TOPICS, "provider", "topic", TOPICS),
 }
 TOPIC: dict[str, Rule] = {
     "id": _global_id("Topic"),
     "name": from_source(lambda d: string(d["name"])),
     "articleCount": from_source(_article_count),
     "articles": owned(lambda doc, where: where.all_topics.append(string(doc["_id"]))),
-    "relatedTopics": lambda run, doc, plan, out: _ranked(
-        run,
-        plan,
-        out,
-        reads.Ranked(TOPIC_PAIRS, "topic", "other", doc["_id"], _first(plan, run)),
-        TOPICS,
-        "other",
-    ),
-    "providers": lambda run, doc, plan, out: _ranked(
-        run,
-        plan,
-        out,
-        reads.Ranked(PROVIDER_TOPICS, "topic", "provider", doc["_id"], _first(plan, run)),
-        PROVIDERS,
-        "provider",
-    ),
+    "relatedTopics": _ranked(TOPIC_PAIRS, "topic", "other", TOPICS),
+    "providers": _ranked(PROVIDER_TOPICS, "topic", "provider", PROVIDERS),
 }
 CATEGORY: dict[str, Rule] = {
     "id": _global_id("Category"),
@@ -424,6 +406,9 @@ RULES: dict[str, dict[str, Rule]] = {
     "ArticleEdge": EDGE,
     "ProviderEdge": EDGE,
     "TopicEdge": EDGE,
+    "ArticleSearchConnection": SEARCH_CONNECTION,
+    "ArticleSearchEdge": SEARCH_EDGE,
+    "SearchHighlights": SEARCH_HIGHLIGHTS,
     "PageInfo": PAGE_INFO,
 }
 

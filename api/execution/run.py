@@ -3,7 +3,7 @@ each round of reads fills in its fields and asks for the next, until none is lef
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql.execution.values import VariableValues
 
@@ -11,13 +11,19 @@ from api.execution.plan import FieldPlan
 from api.execution.rounds import Round, Seen
 from api.store.reads import Database
 
+if TYPE_CHECKING:
+    from api.search.service import SearchService
+
 
 class Run:
     """One request on the compiled path."""
 
-    def __init__(self, db: Database, variables: VariableValues) -> None:
+    def __init__(
+        self, db: Database, variables: VariableValues, search: SearchService | None = None
+    ) -> None:
         self.db = db
         self.variables = variables
+        self.search = search  # the app's (api.search), for ``search``
         self.seen = Seen()
         self.round = Round(self.seen)  # where the fields being built ask for their reads
 

@@ -100,10 +100,37 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "search": report})
 
 
+def _search_service(
+    settings: Settings,
+) -> tuple[SearchService, AsyncMongoClient[reads.Document]]:
+    """A started search service, and the client its follower reads with: a client of
+    its own, so that its long waits on the change stream and its full reads never
+    hold a connection a request needs."""
+    search_client: AsyncMongoClient[reads.Document] = AsyncMongoClient(
+        settings.mongodb_uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+        connectTimeoutMS=settings.mongo_timeout_ms,
+        heartbeatFrequencyMS=1000,
+        appname="newsgraph-search",
+    )
+    service = SearchService(
+        search_client[settings.database],
+        settings.search_index_dir,
+        settings.search_writer_heap_mb * 1024 * 1024,
+    )
+    service.start()
+    return service, search_client
+
+
 def create_app(
     settings: Settings | None = None,
     event_listeners: Sequence[CommandListener] = (),
+    search: SearchService | None = None,
 ) -> Starlette:
+    """The app. ``search``: another app's search service, in the same event loop, to
+    answer from instead of an index of its own; that app starts and stops it (the
+    test suite's reference twin answers from the very index of the app it checks)."""
     settings = settings or Settings.from_env()
     metrics = Metrics()
     live = Live(settings, LiveMetrics(metrics.registry))
@@ -126,28 +153,17 @@ def create_app(
             appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
-        # The search follower has a client of its own: its long waits on the change
-        # stream and its full reads never hold a connection a request needs.
-        search_client: AsyncMongoClient[reads.Document] = AsyncMongoClient(
-            settings.mongodb_uri,
-            tz_aware=True,
-            serverSelectionTimeoutMS=settings.mongo_timeout_ms,
-            connectTimeoutMS=settings.mongo_timeout_ms,
-            heartbeatFrequencyMS=1000,
-            appname="newsgraph-search",
-        )
-        search = SearchService(
-            search_client[settings.database],
-            settings.search_index_dir,
-            settings.search_writer_heap_mb * 1024 * 1024,
-        )
-        search.start()
-        collector = search.collector()
+        search_client = None
+        if search is None:
+            service, search_client = _search_service(settings)
+        else:
+            service = search
+        collector = service.collector()
         metrics.registry.register(collector)
         app.state.mongo = client
         app.state.settings = settings
         app.state.readiness = Readiness()
-        app.state.search = search
+        app.state.search = service
         app.state.plans = PlanCache(settings.plan_cache_size)
         app.state.live = live
         live.start(client[settings.database][ARTICLES])
@@ -156,8 +172,9 @@ def create_app(
         finally:
             await live.drain()
             metrics.registry.unregister(collector)
-            await search.stop()
-            await search_client.close()
+            if search_client is not None:
+                await service.stop()
+                await search_client.close()
             await client.close()
 
     persisted = PersistedQueries(

@@ -65,6 +65,10 @@ PROJECTION = {
 }
 
 
+class Unindexable(ValueError):
+    """A stored article the index cannot hold: it has no date to order and filter by."""
+
+
 def millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -73,23 +77,36 @@ def newest_value(date_ms: int, key: str) -> str:
     return f"{date_ms:013d}|{key}"
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def to_document(article: dict[str, Any]) -> tantivy.Document:
+    """The article as the index holds it. A stored value of the wrong type (the
+    loader never writes one) is left out, as a missing one is; an article without a
+    date raises Unindexable."""
     key = str(article["_id"])
+    moment = article.get("publishedDateTime")
+    if not isinstance(moment, datetime):
+        raise Unindexable(f"article {key} has no publishedDateTime date (it has {moment!r})")
     doc = tantivy.Document()
     doc.add_text(KEY, key)
-    doc.add_text(TITLE, article.get("title") or "")
-    doc.add_text(EXCERPT, article.get("excerpt") or "")
-    for topic in article.get("topicKeys") or ():
-        doc.add_text(TOPIC, topic)
-    domain = (article.get("provider") or {}).get("domain")
-    if domain:
+    for text in TEXT_FIELDS:
+        doc.add_text(text, _text(article.get(text)))
+    topics = article.get("topicKeys")
+    for topic in topics if isinstance(topics, list) else ():
+        if isinstance(topic, str):
+            doc.add_text(TOPIC, topic)
+    provider = article.get("provider")
+    domain = provider.get("domain") if isinstance(provider, dict) else None
+    if isinstance(domain, str) and domain:
         doc.add_text(DOMAIN, domain)
     for raw in (CATEGORY, TYPE):
         if isinstance(article.get(raw), str):
             doc.add_text(raw, article[raw])
     if isinstance(article.get("published"), bool):
         doc.add_text(PUBLISHED, "true" if article["published"] else "false")
-    date_ms = millis(article["publishedDateTime"])
+    date_ms = millis(moment)
     doc.add_integer(DATE, date_ms)
     doc.add_text(NEWEST, newest_value(date_ms, key))
     for number in (HEAT, QUALITY):

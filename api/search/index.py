@@ -7,10 +7,12 @@ rebuilds it from MongoDB. One process writes a directory (tantivy locks it)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ import tantivy
 from api.search import fields as f
 from api.search.fields import SCHEMA, SCHEMA_VERSION
 from api.search.memory import release_free_memory
+
+log = logging.getLogger("newsgraph.search")
 
 META = "newsgraph-search.json"
 # A relevance cursor pages on the snapshot its first page came from while that
@@ -59,6 +63,9 @@ class SearchIndex:
         self.source: str | None = meta.get("collection")
         self.index = tantivy.Index(SCHEMA, path=str(self.path), reuse=True)
         self.index.config_reader("manual")
+        # Held by each use of the writer: the follower's worker thread may still be
+        # in one (a cancelled build goes on in its thread) when close() is called.
+        self._writing = threading.Lock()
         try:
             self.writer = self.index.writer(heap_size=heap_bytes, num_threads=1)
         except ValueError as exc:
@@ -89,31 +96,46 @@ class SearchIndex:
     def apply(self, upserts: Iterable[dict[str, Any]], deletes: Iterable[str]) -> int:
         """Replaces or adds each article and deletes each key; not yet visible."""
         count = 0
-        for key in deletes:
-            self.writer.delete_documents_by_term(f.KEY, key)
-            count += 1
-        for article in upserts:
-            self.writer.delete_documents_by_term(f.KEY, str(article["_id"]))
-            self.writer.add_document(f.to_document(article))
-            count += 1
+        with self._writing:
+            for key in deletes:
+                self.writer.delete_documents_by_term(f.KEY, key)
+                count += 1
+            for article in upserts:
+                self.writer.delete_documents_by_term(f.KEY, str(article["_id"]))
+                self._add(article)
+                count += 1
         return count
 
     def add(self, articles: Iterable[dict[str, Any]]) -> int:
         """Adds each article to an index being built (nothing to replace)."""
         count = 0
-        for article in articles:
-            self.writer.add_document(f.to_document(article))
-            count += 1
+        with self._writing:
+            for article in articles:
+                self._add(article)
+                count += 1
         release_free_memory()
         return count
 
+    def _add(self, article: dict[str, Any]) -> None:
+        """One malformed article is left out of search, never the whole index."""
+        try:
+            self.writer.add_document(f.to_document(article))
+        except f.Unindexable as exc:
+            log.warning(
+                "search: %s, so it is left out of search; fix it in MongoDB (run the "
+                "loader on its file again) and it is indexed with the change",
+                exc,
+            )
+
     def clear(self) -> None:
-        self.writer.delete_all_documents()
+        with self._writing:
+            self.writer.delete_all_documents()
 
     def commit(self, token: dict[str, Any] | None) -> None:
         """Makes the changes durable, then records ``token``: a crash in between
         replays changes already applied, which is harmless (they are idempotent)."""
-        self.writer.commit()
+        with self._writing:
+            self.writer.commit()
         release_free_memory()
         self.save_token(token)
 
@@ -167,9 +189,11 @@ class SearchIndex:
 
     def close(self) -> None:
         """Drops what was not committed and releases the directory's lock (once
-        background merges end); searches on the snapshots still work."""
-        self.writer.rollback()
-        self.writer.wait_merging_threads()
+        background merges end); searches on the snapshots still work. Waits for a
+        write in progress in another thread."""
+        with self._writing:
+            self.writer.rollback()
+            self.writer.wait_merging_threads()
 
 
 def private_directory() -> Path:

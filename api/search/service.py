@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from api.errors import ApiError
 from api.search.follower import Follower
 from api.search.index import SearchIndex, private_directory
-from api.search.query import parse
+from api.search.query import Parsed, parse
 from api.search.searcher import Search
 from api.store.filters import ArticleConditions
 from storage.contract import ARTICLES
@@ -58,11 +58,20 @@ class SearchService:
 
     async def search(self, text: str, where: ArticleConditions, order: str) -> Search:
         parsed = parse(text)  # bad input is the client's, whatever the index's state
-        progress = self.follower.progress
-        if not progress.built:
+        if not self.follower.progress.built:
             # A process just started: a small index is built in moments.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.follower.built.wait(), FIRST_BUILD_WAIT_SECONDS)
+        return self._search(text, parsed, where, order)
+
+    def search_built(self, text: str, where: ArticleConditions, order: str) -> Search:
+        """As ``search``, without waiting for the first build: SearchUnavailable at once
+        while it runs (the compiled path then leaves the request to the reference
+        path, which waits, so that a request never waits twice)."""
+        return self._search(text, parse(text), where, order)
+
+    def _search(self, text: str, parsed: Parsed, where: ArticleConditions, order: str) -> Search:
+        progress = self.follower.progress
         if not progress.built:
             raise SearchUnavailable(
                 f"the search index is being built ({progress.indexed} of about "
