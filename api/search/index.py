@@ -185,7 +185,7 @@ class SearchIndex:
         return int(self.current.searcher.num_docs)
 
     def disk_bytes(self) -> int:
-        return sum(entry.stat().st_size for entry in self.path.iterdir() if entry.is_file())
+        return sum(_size(entry) for entry in self.path.iterdir())
 
     def close(self) -> None:
         """Drops what was not committed and releases the directory's lock (once
@@ -199,3 +199,12 @@ class SearchIndex:
 def private_directory() -> Path:
     """A directory of this process's own, for when SEARCH_INDEX_DIR is not set."""
     return Path(tempfile.mkdtemp(prefix="newsgraph-search-"))
+
+
+def _size(entry: Path) -> int:
+    """A file's size; 0 for a directory or a file a merge deleted since it was listed
+    (tantivy merges segments in background threads while /readyz reports)."""
+    try:
+        return entry.stat().st_size if entry.is_file() else 0
+    except FileNotFoundError:
+        return 0
