@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from playwright.sync_api import Page, WebSocket, expect
 
+from bench.operations import DOCUMENTS, WEB_OPERATIONS
+from bench.web_operations import app_documents
 from storage.mongod import Mongod
 from tests.articles import article, write_article
 from tests.live import active_subscriptions
@@ -334,3 +336,12 @@ def test_a_stopped_mongodb_shows_the_error_banner_and_retry_recovers(
         page.wait_for_timeout(1000)
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator(CARDS).first).to_be_visible()
+
+
+def test_the_benchmark_sends_the_apps_operations_as_built() -> None:
+    """make bench-api reads the app's operations from its source (bench.web_operations):
+    what it sends must be the build's manifest, byte for byte."""
+    manifest = json.loads(MANIFEST.read_text())
+    built = {op["name"]: op["body"] for op in manifest["operations"]}
+    assert app_documents() == built
+    assert {DOCUMENTS[op] for op in WEB_OPERATIONS} <= set(built.values())
