@@ -72,7 +72,14 @@ def test_devserver_serves_the_seeds_and_stops_on_sigint(tmp_path: Path) -> None:
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "MONGODB_URI"}
-    env.update(PORT=str(port), HOST="127.0.0.1", MONGO_DATA_DIR=str(data_dir))
+    # A search index of its own: the default (.data/search) is shared by the
+    # parametrised cases, which run at once on two workers.
+    env.update(
+        PORT=str(port),
+        HOST="127.0.0.1",
+        MONGO_DATA_DIR=str(data_dir),
+        SEARCH_INDEX_DIR=str(data_dir.parent / "search"),
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "api.devserver"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
