@@ -66,7 +66,12 @@ def test_mongodb_outage_and_recovery(tmp_path: Path, serve_api: Any) -> None:
             time.sleep(0.2)
         assert response.status_code == 200, response.text
         assert response.json()["data"]["articles"]["totalCount"] == 2
-        ready = api.client.get("/readyz")
+        # Readiness waits for the search follower too, which resumes on its own
+        # backoff (api/search/follower.py: up to 10 s after an unexpected error).
+        while (ready := api.client.get("/readyz")).status_code != 200:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert ready.status_code == 200, ready.text
     finally:
         mongod.stop()
