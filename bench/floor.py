@@ -9,8 +9,9 @@ API's id and cursor codecs only so that the bytes are the same.
 
     MONGODB_URI=... NEWSGRAPH_DB=... PORT=... python -m bench.floor
 
-``FLOOR_TAMPER=<operation>`` makes that operation answer one wrong field: the tests use
-it to prove that the identity check catches a difference.
+``FLOOR_TAMPER=<operation>`` (one of bench.operations.OPERATIONS) makes that operation
+answer one wrong field: the tests use it to prove that the identity check catches a
+difference.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from starlette.routing import Route
 from api.schema.ids import from_global_id, to_global_id
 from api.store.cursors import decode_cursor, encode_cursor
 from bench.floor_search import FloorSearch
+from bench.operations import OPERATION_NAMES
 from storage.contract import (
     ARTICLES,
     PROVIDER_TOPICS,
@@ -432,6 +434,179 @@ async def catalog(db: Db, variables: Mapping[str, Any]) -> Doc:
     }
 
 
+# ---- the web app's operations (bench.web_operations): Home and ArticleDetail ------
+# Their documents carry __typename everywhere (Apollo's cache adds it), so do these.
+
+APP_CARD_FIELDS = {
+    "title": 1,
+    "excerpt": 1,
+    "publishedDateTime": 1,
+    "provider": 1,
+    "topicKeys": 1,
+    "topics": 1,
+    "images": 1,
+}
+# newsgraph counts what the loader does not maintain up to here (api.store.reads).
+COUNT_LIMIT = 10_000
+
+
+def typed(name: str, fields: Doc) -> Doc:
+    return {**fields, "__typename": name}
+
+
+def app_card(doc: Doc, providers: Mapping[str, Doc], topics: Mapping[str, Doc]) -> Doc:
+    """The app's ArticleCard fragment."""
+    domain = doc["provider"]["domain"]
+    keys = doc.get("topicKeys", [])
+    image = image_fields(lead_image(doc.get("images", [])), ("url", "width", "height", "title"))
+    return typed(
+        "Article",
+        {
+            "id": to_global_id("Article", doc["_id"]),
+            "title": doc["title"],
+            "excerpt": doc.get("excerpt"),
+            "publishedDateTime": doc["publishedDateTime"],
+            "provider": typed(
+                "Provider",
+                {
+                    "id": to_global_id("Provider", domain),
+                    "name": provider_name(providers, doc["provider"]),
+                    "domain": domain,
+                },
+            ),
+            "topics": [
+                typed("Topic", {"id": to_global_id("Topic", key), "name": name})
+                for key, name in zip(keys, topic_names(doc, topics), strict=True)
+            ],
+            "leadImage": typed("Image", image) if image else None,
+        },
+    )
+
+
+def app_edge(cursor: str, node: Doc) -> Doc:
+    return typed("ArticleEdge", {"cursor": cursor, "node": node})
+
+
+def app_page_info(docs: list[Doc], has_next: bool) -> Doc:
+    return typed("PageInfo", page_info(docs, has_next, PUBLISHED))
+
+
+def published_cursor(doc: Doc) -> str:
+    return encode_cursor(PUBLISHED[0], doc["publishedDateTime"], doc["_id"])
+
+
+async def app_home(db: Db, variables: Mapping[str, Any]) -> Doc:
+    """Two hops: the page; then its providers and topics, with the count."""
+    docs, has_next = await page(db, {}, NEWEST, variables["first"], APP_CARD_FIELDS)
+    domains = [doc["provider"]["domain"] for doc in docs]
+    topic_keys = [key for doc in docs for key in doc.get("topicKeys", [])]
+    count, providers, topics = await asyncio.gather(
+        db[ARTICLES].estimated_document_count(),
+        by_key(db, PROVIDERS, domains, {"name": 1}),
+        by_key(db, TOPICS, topic_keys, {"name": 1}),
+    )
+    edges = [app_edge(published_cursor(doc), app_card(doc, providers, topics)) for doc in docs]
+    connection = {"totalCount": count, "pageInfo": app_page_info(docs, has_next), "edges": edges}
+    return {"articles": typed("ArticleConnection", connection)}
+
+
+async def app_article(db: Db, variables: Mapping[str, Any]) -> Doc:
+    """Three hops, as ``article``: the article; then its providers, topics, linked
+    and mentioning articles and their count at once; then the mentioning articles'
+    providers not yet known."""
+    type_name, key = from_global_id(variables["id"])
+    doc = await db[ARTICLES].find_one({"_id": key}, {"secured": 0, "contentHash": 0, "extra": 0})
+    if type_name != "Article" or doc is None:
+        return {"article": None}
+    related = doc.get("related", [])
+    domains = [doc["provider"]["domain"]]
+    domains += [item["provider"]["domain"] for item in related if "provider" in item]
+    mentioning = {"related.canonicalUrl": doc["canonicalUrl"]}
+    providers, topics, linked, mentions, mention_count = await asyncio.gather(
+        by_key(db, PROVIDERS, domains, {"name": 1}),
+        by_key(db, TOPICS, doc.get("topicKeys", []), {"name": 1}),
+        db[ARTICLES]
+        .find(
+            {"canonicalUrl": {"$in": [item["canonicalUrl"] for item in related]}},
+            {"canonicalUrl": 1, "title": 1},
+        )
+        .to_list(),
+        db[ARTICLES]
+        .find(mentioning, {"title": 1, "publishedDateTime": 1, "provider": 1})
+        .sort(NEWEST)
+        .limit(10)
+        .to_list(),
+        db[ARTICLES].count_documents(mentioning, limit=COUNT_LIMIT),
+    )
+    unknown = {m["provider"]["domain"] for m in mentions} - set(providers)
+    providers |= await by_key(db, PROVIDERS, unknown, {"name": 1})
+    by_url = {found["canonicalUrl"]: found for found in linked}
+    article = {
+        **app_card(doc, providers, topics),
+        "webUrl": doc["webUrl"],
+        "originalUrl": doc.get("originalUrl"),
+        "category": doc.get("category"),
+        "type": doc.get("type"),
+        "quality": doc.get("quality"),
+        "heat": doc.get("heat"),
+        "published": doc.get("published"),
+        "images": [
+            typed("Image", image_fields(image, ("url", "width", "height", "title")) or {})
+            for image in doc.get("images", [])
+        ],
+        "related": [app_related_item(item, providers, by_url) for item in related],
+        "mentionedIn": typed(
+            "ArticleConnection",
+            {
+                "totalCount": mention_count,
+                "edges": [
+                    app_edge(published_cursor(m), app_mention(m, providers)) for m in mentions
+                ],
+            },
+        ),
+    }
+    return {"article": article}
+
+
+def app_related_item(item: Doc, providers: Mapping[str, Doc], by_url: Mapping[str, Doc]) -> Doc:
+    embedded = item.get("provider")
+    linked = by_url.get(item["canonicalUrl"])
+    provider = {
+        "id": to_global_id("Provider", embedded["domain"]) if embedded else None,
+        "name": provider_name(providers, embedded) if embedded else None,
+        "domain": embedded["domain"] if embedded else None,
+    }
+    found = (
+        {"id": to_global_id("Article", linked["_id"]), "title": linked["title"]} if linked else None
+    )
+    return typed(
+        "RelatedItem",
+        {
+            "title": item["title"],
+            "excerpt": item.get("excerpt"),
+            "publishedDateTime": item.get("publishedDateTime"),
+            "webUrl": item["webUrl"],
+            "provider": typed("Provider", provider) if embedded else None,
+            "article": typed("Article", found) if found else None,
+        },
+    )
+
+
+def app_mention(doc: Doc, providers: Mapping[str, Doc]) -> Doc:
+    domain = doc["provider"]["domain"]
+    provider = {
+        "id": to_global_id("Provider", domain),
+        "name": provider_name(providers, doc["provider"]),
+    }
+    fields = {
+        "id": to_global_id("Article", doc["_id"]),
+        "title": doc["title"],
+        "publishedDateTime": doc["publishedDateTime"],
+        "provider": typed("Provider", provider),
+    }
+    return typed("Article", fields)
+
+
 HANDLERS: dict[str, Handler] = {
     "home": home,
     "article": article,
@@ -439,6 +614,9 @@ HANDLERS: dict[str, Handler] = {
     "provider": provider,
     "deep": deep,
     "catalog": catalog,
+    # By operationName: the app's own names (bench.operations.WEB_OPERATIONS).
+    "Home": app_home,
+    "ArticleDetail": app_article,
 }
 
 
@@ -471,7 +649,8 @@ def create_floor(uri: str, database: str, tamper: str | None = None) -> Starlett
     engine = FloorSearch()
     handlers = {**HANDLERS, "search": engine.answer}
     if tamper:
-        handlers[tamper] = tampered(handlers[tamper])
+        name = OPERATION_NAMES.get(tamper, tamper)
+        handlers[name] = tampered(handlers[name])
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

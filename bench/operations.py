@@ -3,6 +3,9 @@ and the pools of variables (ids, names, domains, cursors) each one rotates over.
 
 Both servers receive the very same request body (``{"query", "operationName",
 "variables"}``); the floor dispatches on ``operationName`` and ignores the query text.
+
+``app-home`` and ``app-article`` are the example web app's Home and ArticleDetail
+operations, read from its source (bench.web_operations) as it sends them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pymongo import MongoClient
 
 from api.schema.ids import to_global_id
 from bench.corpus import vocabulary
+from bench.web_operations import app_document
 from storage.contract import ARTICLES, PROVIDERS, TOPICS
 
 # The fields of an article in a list (home page, topic page, provider page, deep page).
@@ -75,6 +79,12 @@ DOCUMENTS: dict[str, str] = {
 }""",
 }
 
+# The web app's operations: the bench's name, and the operation's name in the app.
+WEB_OPERATIONS = {"app-home": "Home", "app-article": "ArticleDetail"}
+DOCUMENTS |= {operation: app_document(name) for operation, name in WEB_OPERATIONS.items()}
+# The operationName of each request (what the floor dispatches on).
+OPERATION_NAMES = {operation: WEB_OPERATIONS.get(operation, operation) for operation in DOCUMENTS}
+
 OPERATIONS = tuple(DOCUMENTS)
 
 
@@ -103,8 +113,9 @@ PAGE = 20
 
 def body(operation: str, variables: dict[str, Any]) -> bytes:
     """The HTTP request body sent to both servers."""
+    name = OPERATION_NAMES[operation]
     return orjson.dumps(
-        {"query": DOCUMENTS[operation], "operationName": operation, "variables": variables}
+        {"query": DOCUMENTS[operation], "operationName": name, "variables": variables}
     )
 
 
@@ -150,15 +161,18 @@ def build_pools(client: MongoClient[dict[str, Any]], database: str, seed: int) -
         .limit(200)
     ]
     first, last = _deep_range(len(ids))
+    articles = [{"id": to_global_id("Article", key)} for key in _sample(rng, ids, 50)]
     return Pools(
         variables={
             "home": [{}],
-            "article": [{"id": to_global_id("Article", key)} for key in _sample(rng, ids, 50)],
+            "article": articles,
             "topic": [{"name": name} for name in _sample(rng, topics, POOL_SIZE)],
             "provider": [{"domain": domain} for domain in _sample(rng, domains, POOL_SIZE)],
             "deep": [],
             "search": [{"query": query} for query in search_queries()],
             "catalog": [{}],
+            "app-home": [{"first": 20}],  # the app's first page (PAGE_SIZE)
+            "app-article": articles,
         },
         deep_pages=(first, last),
     )

@@ -82,11 +82,12 @@ def test_quick_mode_runs_every_operation_on_both_servers(
     assert all(f"| {name} |" in table for name in OPERATIONS)
 
 
+@pytest.mark.parametrize("operation", ["topic", "app-article"])
 def test_a_floor_that_answers_differently_fails_the_bench(
-    mongo_uri: str, corpus_db: str, tmp_path: Path
+    mongo_uri: str, corpus_db: str, tmp_path: Path, operation: str
 ) -> None:
-    options = Options.quick_mode(duration=1.0, out=tmp_path / "api.json", tamper="topic")
-    with pytest.raises(Mismatch, match=r"^topic: .*tampered"):
+    options = Options.quick_mode(duration=1.0, out=tmp_path / "api.json", tamper=operation)
+    with pytest.raises(Mismatch, match=rf"^{operation}: .*tampered"):
         run(mongo_uri, corpus_db, options)
     assert not (tmp_path / "api.json").exists()
 

@@ -46,10 +46,20 @@ CHROMIUM_ARGS = [
 class World:
     mongod: Mongod
     api: ServedAPI
+    # How many articles are stored: the corpus, then what tests load (World.load).
+    articles: int = CORPUS_SIZE
 
     @property
     def origin(self) -> str:
         return str(self.api.client.base_url).rstrip("/")
+
+    def load(self, directory: Path) -> None:
+        """Loads the article files of a directory, as `python -m loaders` would."""
+        client: MongoClient[dict[str, Any]] = MongoClient(self.mongod.uri)
+        with client:
+            report = load_paths(client[DATABASE], [directory])
+        assert report.errors == [], report.errors
+        self.articles += report.inserted
 
 
 @pytest.fixture(scope="session")

@@ -6,26 +6,43 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocket, expect
 
+from bench.operations import DOCUMENTS, WEB_OPERATIONS
+from bench.web_operations import app_documents
 from storage.mongod import Mongod
-from web.e2e.conftest import CORPUS_SIZE, MANIFEST, Traffic, World, screenshot
+from tests.articles import article, write_article
+from tests.live import active_subscriptions
+from web.e2e.conftest import MANIFEST, Traffic, World, screenshot
 
 CARDS = "ol.cards > li"
 CARD_LINKS = "ol.cards a.card-link"
 
 
-def home_page(world: World, after: str | None = None) -> dict[str, Any]:
-    """A page of the feed straight from the API, by the app's own Home operation
-    (the safelist runs nothing else)."""
+def operation(name: str) -> str:
+    """The text of one of the app's operations, from the build's manifest."""
     manifest = json.loads(MANIFEST.read_text())
-    home = next(op for op in manifest["operations"] if op["name"] == "Home")
-    variables = {"first": 20, "after": after}
-    body = world.api.client.post("/graphql", json={"query": home["body"], "variables": variables})
-    connection: dict[str, Any] = body.json()["data"]["articles"]
+    body: str = next(op["body"] for op in manifest["operations"] if op["name"] == name)
+    return body
+
+
+def run(world: World, name: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """One of the app's operations straight from the API (the safelist runs
+    nothing else)."""
+    body = world.api.client.post(
+        "/graphql", json={"query": operation(name), "variables": variables}
+    )
+    data: dict[str, Any] = body.json()["data"]
+    return data
+
+
+def home_page(world: World, after: str | None = None) -> dict[str, Any]:
+    """A page of the feed, by the app's own Home operation."""
+    connection: dict[str, Any] = run(world, "Home", {"first": 20, "after": after})["articles"]
     return connection
 
 
@@ -60,8 +77,8 @@ def test_home_shows_20_cards_then_every_article_once_by_scrolling(page: Page, wo
     expect(page.get_by_role("heading", level=1)).to_have_text("Latest news")
     screenshot(page, "home")
     expected = feed_ids(world)
-    assert len(expected) == CORPUS_SIZE
-    for _ in range(CORPUS_SIZE // 20 + 5):
+    assert len(expected) == world.articles
+    for _ in range(world.articles // 20 + 5):
         if page.get_by_text("That is every article.").is_visible():
             break
         count = page.locator(CARDS).count()
@@ -160,6 +177,98 @@ def test_search_is_debounced_highlighted_filtered_and_shareable(
     expect(page.locator("ol.cards mark").first).to_be_visible()
 
 
+def as_browser_html(page: Page, html: str) -> str:
+    """The HTML as the browser serialises it back (it writes `"` where Python's
+    html.escape wrote `&quot;`), to compare with what the page shows."""
+    normalised: str = page.evaluate(
+        "html => { const t = document.createElement('template'); t.innerHTML = html;"
+        " return t.innerHTML; }",
+        html,
+    )
+    return normalised
+
+
+def test_search_results_show_the_apis_highlights(page: Page, world: World) -> None:
+    page.goto("/search?q=privacy")
+    expect(page.locator(CARDS)).to_have_count(20)
+    edges = run(world, "Search", {"query": "privacy", "first": 20})["search"]["edges"]
+    assert [edge["node"]["id"] for edge in edges] == card_ids(page)
+    shown = page.eval_on_selector_all(
+        CARDS,
+        "cards => cards.map(c => [c.querySelector('a.card-link span').innerHTML,"
+        " c.querySelector('p.excerpt span')?.innerHTML ?? null])",
+    )
+    expected = [
+        [
+            as_browser_html(page, edge["highlights"]["title"]),
+            as_browser_html(page, edge["highlights"]["excerpt"])
+            if edge["highlights"]["excerpt"]
+            else None,
+        ]
+        for edge in edges
+    ]
+    assert shown == expected  # the server's marking, as it sent it
+    marks = page.locator("ol.cards mark")
+    expect(marks.first).to_be_visible()
+    assert {m.lower() for m in marks.all_inner_texts()} == {"privacy"}
+    screenshot(page, "search-highlights")
+
+
+def subscribe_frames(frames: list[str]) -> list[dict[str, Any]]:
+    messages = [json.loads(frame) for frame in frames]
+    return [m for m in messages if m.get("type") == "subscribe"]
+
+
+def until_subscriptions(world: World, count: int, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while active_subscriptions(world.api) != count:
+        assert time.monotonic() < deadline, f"the API never had {count} subscriptions open"
+        time.sleep(0.05)
+
+
+def test_an_article_loaded_while_the_home_page_is_open_raises_the_banner(
+    page: Page, world: World, tmp_path: Path
+) -> None:
+    sent: list[str] = []
+    received: list[str] = []
+
+    def watch(socket: WebSocket) -> None:
+        socket.on("framesent", lambda frame: sent.append(str(frame)))
+        socket.on("framereceived", lambda frame: received.append(str(frame)))
+
+    page.on("websocket", watch)
+    until_subscriptions(world, 0)  # the sockets of earlier tests' pages are closed
+    page.goto("/")
+    expect(page.locator(CARDS)).to_have_count(20)
+    until_subscriptions(world, 1)
+    # Over WebSocket too, the safelisted API runs only the manifest's text.
+    [subscribe] = subscribe_frames(sent)
+    assert subscribe["payload"]["query"] == operation("ArticleAdded")
+    before = card_ids(page)
+
+    title = "Live banner article about privacy"
+    news = article(1, title=title, publishedDateTime="2031-01-01T00:00:00Z")
+    world.load(write_article(tmp_path, "live.txt", news).parent)
+    banner = page.get_by_role("button", name="1 new article")
+    expect(banner).to_be_visible(timeout=3_000)
+    assert not any(json.loads(frame).get("type") == "error" for frame in received)
+    screenshot(page, "live-banner")
+
+    banner.click()
+    expect(banner).to_have_count(0)
+    expect(page.locator(CARD_LINKS).first).to_have_text(title)
+    after = card_ids(page)
+    assert after[1:] == before and after[0] not in before  # on top, once
+    screenshot(page, "live-inserted")
+
+    # Back to the feed from an article: the cached list still has it once, on top.
+    page.locator(CARD_LINKS).nth(1).click()
+    expect(page).to_have_url(re.compile(r"/articles/"))
+    page.go_back()
+    expect(page.locator(CARD_LINKS).first).to_have_text(title)
+    assert card_ids(page) == after
+
+
 def test_cards_can_be_walked_with_the_keyboard(page: Page) -> None:
     page.goto("/")
     links = page.locator(CARD_LINKS)
@@ -227,3 +336,12 @@ def test_a_stopped_mongodb_shows_the_error_banner_and_retry_recovers(
         page.wait_for_timeout(1000)
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator(CARDS).first).to_be_visible()
+
+
+def test_the_benchmark_sends_the_apps_operations_as_built() -> None:
+    """make bench-api reads the app's operations from its source (bench.web_operations):
+    what it sends must be the build's manifest, byte for byte."""
+    manifest = json.loads(MANIFEST.read_text())
+    built = {op["name"]: op["body"] for op in manifest["operations"]}
+    assert app_documents() == built
+    assert {DOCUMENTS[op] for op in WEB_OPERATIONS} <= set(built.values())

@@ -1,13 +1,13 @@
 import { Link } from "react-router";
 import type { ArticleCardFragment } from "../gql/graphql";
 import { articlePath, providerPath, topicPath } from "../paths";
-import { Highlighted } from "../search/Highlighted";
+import { type Highlights, Marked } from "../search/Marked";
 import { Time } from "./Time";
 
-/** highlight: a search query whose words are marked in the title and excerpt. */
-type Props = { article: ArticleCardFragment; highlight?: string };
+/** highlights: a search result's title and excerpt, with the matched words marked. */
+type Props = { article: ArticleCardFragment; highlights?: Highlights };
 
-export function ArticleCard({ article, highlight = "" }: Props) {
+export function ArticleCard({ article, highlights }: Props) {
   const image = article.leadImage;
   return (
     <article className="card" aria-labelledby={`title-${article.id}`}>
@@ -28,7 +28,7 @@ export function ArticleCard({ article, highlight = "" }: Props) {
       )}
       <h2 id={`title-${article.id}`}>
         <Link to={articlePath(article.id)} className="card-link">
-          <Highlighted text={article.title} query={highlight} />
+          {highlights ? <Marked html={highlights.title} /> : article.title}
         </Link>
       </h2>
       <p className="meta">
@@ -38,7 +38,7 @@ export function ArticleCard({ article, highlight = "" }: Props) {
       </p>
       {article.excerpt && (
         <p className="excerpt">
-          <Highlighted text={article.excerpt} query={highlight} />
+          {highlights?.excerpt ? <Marked html={highlights.excerpt} /> : article.excerpt}
         </p>
       )}
       {article.topics.length > 0 && (

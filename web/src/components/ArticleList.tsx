@@ -1,5 +1,6 @@
 import { useEffect, useRef } from "react";
 import type { ArticleCardFragment } from "../gql/graphql";
+import type { Highlights } from "../search/Marked";
 import { ArticleCard } from "./ArticleCard";
 import { CardSkeletons } from "./Skeleton";
 
@@ -9,13 +10,14 @@ type Props = {
   loadingMore: boolean;
   onLoadMore: () => void;
   label: string;
-  highlight?: string;
+  /** Search results: each card's marked title and excerpt, by article id. */
+  highlights?: ReadonlyMap<string, Highlights>;
 };
 
 /** Cards in a list: arrow keys (or j/k) move between them; the next page is
  * fetched when the end of the list scrolls into view, or with the button. */
 export function ArticleList(props: Props) {
-  const { articles, hasNextPage, loadingMore, onLoadMore, label, highlight } = props;
+  const { articles, hasNextPage, loadingMore, onLoadMore, label, highlights } = props;
   const sentinel = useRef<HTMLDivElement>(null);
   const loadMore = useRef(onLoadMore);
   loadMore.current = onLoadMore;
@@ -38,7 +40,7 @@ export function ArticleList(props: Props) {
       <ol className="cards" aria-label={label} onKeyDown={moveFocus}>
         {articles.map((article) => (
           <li key={article.id}>
-            <ArticleCard article={article} highlight={highlight} />
+            <ArticleCard article={article} highlights={highlights?.get(article.id)} />
           </li>
         ))}
       </ol>

@@ -1,9 +1,8 @@
 import { useApolloClient, useSubscription } from "@apollo/client/react";
 import { useState } from "react";
-import { ARTICLE_ADDED, type ArticleAddedSubscription } from "./operations";
+import type { ArticleCardFragment } from "../gql/graphql";
+import { ARTICLE_ADDED } from "./operations";
 import { prependToFeed } from "./prependToFeed";
-
-type Added = ArticleAddedSubscription["articleAdded"];
 
 // Once the server has refused the subscription, it is not asked again until the
 // page is reloaded (coming back to the feed does not open another socket).
@@ -15,7 +14,7 @@ let refusedOnThisLoad = false;
  * the banner stays hidden for the rest of the page's life. */
 export function LiveBanner() {
   const client = useApolloClient();
-  const [pending, setPending] = useState<Added[]>([]);
+  const [pending, setPending] = useState<ArticleCardFragment[]>([]);
   const [unsupported, setUnsupported] = useState(refusedOnThisLoad);
   useSubscription(ARTICLE_ADDED, {
     skip: unsupported,

@@ -1,14 +1,12 @@
 import type { ApolloCache, Reference } from "@apollo/client";
-import type { ArticleAddedSubscription } from "./operations";
-
-type Added = ArticleAddedSubscription["articleAdded"];
+import type { ArticleCardFragment } from "../gql/graphql";
 type Edge = { __typename: "ArticleEdge"; cursor: string; node: Reference };
 type Stored = { edges: Edge[]; pageInfo: Record<string, unknown> };
 
 /** Puts the articles (already normalised by the subscription's result) at the top
  * of the unfiltered, newest-first `articles` list, skipping any already there.
  * Their cursor is left empty: paging only ever continues from the end cursor. */
-export function prependToFeed(cache: ApolloCache, added: Added[]) {
+export function prependToFeed(cache: ApolloCache, added: ArticleCardFragment[]) {
   cache.modify({
     fields: {
       articles(value, { storeFieldName, toReference, readField }) {

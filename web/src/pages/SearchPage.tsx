@@ -1,5 +1,5 @@
 import { useQuery } from "@apollo/client/react";
-import { useEffect, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
 import { ArticleList } from "../components/ArticleList";
 import { QueryState } from "../components/QueryState";
@@ -20,6 +20,10 @@ export const SEARCH = graphql(`
       edges {
         cursor
         score
+        highlights {
+          title
+          excerpt
+        }
         node {
           ...ArticleCard
         }
@@ -84,6 +88,11 @@ function Results({ query, filter }: { query: string; filter: ArticleFilter | und
     notifyOnNetworkStatusChange: true,
   });
   const pages = useArticlePages(data?.search, fetchMore, networkStatus);
+  const edges = data?.search.edges;
+  const highlights = useMemo(
+    () => new Map(edges?.map((edge) => [edge.node.id, edge.highlights])),
+    [edges],
+  );
   return (
     <section aria-label="Results" aria-live="polite">
       <QueryState loading={loading} error={error} hasData={!!data} onRetry={() => refetch()} />
@@ -98,7 +107,7 @@ function Results({ query, filter }: { query: string; filter: ArticleFilter | und
             hasNextPage={pages.hasNextPage}
             loadingMore={pages.loadingMore}
             onLoadMore={pages.loadMore}
-            highlight={query}
+            highlights={highlights}
           />
         </>
       )}
