@@ -275,16 +275,20 @@ def test_generated_documents_answer_byte_for_byte_as_the_reference(
             document = parse(generated)  # a reshaping that merged conflicting fields
             reshaper.variables = {}
         note(f"{print_ast(document)}\nvariables: {reshaper.variables}")
-        spoiled_api.query(print_ast(document), reshaper.variables)  # both executors
+        # Both executors, and the compiled one twice: the second time on the fast route.
+        spoiled_api.query(print_ast(document), reshaper.variables, repeat=True)
         sent += 1
         searches.extend(_searches(document))
 
     compiled_before = spoiled_api.plans.compiled
+    fast_before = spoiled_api.plans.fast
     check()
     assert sent >= min(EXAMPLES, 300)
     # The comparison means something only if the compiled path answered many of
     # them itself (the rest met an error or a spoiled document: the reference's).
     assert spoiled_api.plans.compiled - compiled_before > sent // 3
+    # Every document the compiled path answered is answered again by the fast route.
+    assert spoiled_api.plans.fast - fast_before > sent // 6
     # search among them (one root field of ten): compared like the others.
     assert len(searches) > sent // 20
 

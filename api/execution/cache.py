@@ -56,6 +56,8 @@ class PlanCache:
         # Requests answered by the compiled path, and left to the reference path.
         self.compiled = 0
         self.declined = 0
+        # Of the compiled, those answered by the view's fast route (api.http.fast_route).
+        self.fast = 0
         self.entries: OrderedDict[tuple[int, str | None], Entry] = OrderedDict()
 
     def entry(

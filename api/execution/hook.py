@@ -12,10 +12,19 @@ error itself, as graphql-core does when every root field's read fails."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
-from graphql import ExecutionResult, GraphQLError, GraphQLNonNull, get_operation_ast
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLNonNull,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+)
 from graphql.execution.values import VariableValues, get_variable_values
 from pymongo.errors import ConnectionFailure
 from strawberry.extensions import SchemaExtension
@@ -25,8 +34,17 @@ from api.execution.plan import FieldPlan, Unsupported, compile_operation
 from api.execution.run import Run, execute
 from api.search.service import SearchService
 from api.settings import Settings
+from api.store.reads import Database
 
 log = logging.getLogger("newsgraph.execution")
+
+
+# Set in the request's ASGI scope: the compiled path answered this request (the
+# document, its operation and the name the plan cache knows it by), so the view's
+# fast route may answer the document's next requests (api.http.fast_route); or the
+# fast route already tried and declined, so this request runs on the reference path.
+ANSWERED = "newsgraph.compiled"
+DECLINED = "newsgraph.declined"
 
 
 class CompiledExecution(SchemaExtension):
@@ -42,16 +60,10 @@ class CompiledExecution(SchemaExtension):
             and isinstance(plans, PlanCache)
             and context.graphql_document is not None
             and context.result is None  # not answered already (api.schema.loaded)
+            and DECLINED not in getattr(request, "scope", {})
         ):
-            try:
-                result = await self.run(plans, getattr(state, "search", None))
-            except Exception:  # a fault of the compiled path: the reference answers
-                log.exception("compiled path failed; running the reference path")
-                result = None
-            if result is None:
-                plans.declined += 1
-            else:
-                plans.compiled += 1
+            result = await counted(plans, self.run(plans, getattr(state, "search", None)))
+            if result is not None:
                 context.result = result
         yield
 
@@ -68,20 +80,59 @@ class CompiledExecution(SchemaExtension):
         )
         if not isinstance(variables, VariableValues):
             return None  # graphql-core reports them
-        entry = plans.entry(document, operation, context.operation_name)
-        fields = _plan(entry, schema, variables)
-        if fields is None:
-            return None
-        run = Run(context.context.db, variables, search)
-        try:
-            data = await execute(run, fields)
-        except ConnectionFailure as exc:
-            return _unavailable(fields, exc)
-        except Exception as exc:  # the reference path answers instead
-            log.debug("compiled path declined (%s: %s); running the reference path",
-                      type(exc).__name__, exc)  # fmt: skip
-            return None
-        return ExecutionResult(data=data)
+        name = context.operation_name
+        result = await run_plan(
+            plans, context.context.db, search, schema, document, operation, name, variables
+        )
+        request = context.context.request
+        over_http = request.scope.get("type") == "http"
+        if result is not None and over_http and operation.operation is OperationType.QUERY:
+            request.scope[ANSWERED] = (document, operation, context.operation_name)
+        return result
+
+
+async def counted(
+    plans: PlanCache, answer: Awaitable[ExecutionResult | None]
+) -> ExecutionResult | None:
+    """``answer``'s result, counted as compiled or declined (None) in ``plans``."""
+    try:
+        result = await answer
+    except Exception:  # a fault of the compiled path: the reference answers
+        log.exception("compiled path failed; running the reference path")
+        result = None
+    if result is None:
+        plans.declined += 1
+    else:
+        plans.compiled += 1
+    return result
+
+
+async def run_plan(
+    plans: PlanCache,
+    db: Database,
+    search: SearchService | None,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    name: str | None,
+    variables: VariableValues,
+) -> ExecutionResult | None:
+    """The compiled answer to a parsed, validated operation, or None to leave it to
+    the reference path."""
+    entry = plans.entry(document, operation, name)
+    fields = _plan(entry, schema, variables)
+    if fields is None:
+        return None
+    run = Run(db, variables, search)
+    try:
+        data = await execute(run, fields)
+    except ConnectionFailure as exc:
+        return _unavailable(fields, exc)
+    except Exception as exc:  # the reference path answers instead
+        log.debug("compiled path declined (%s: %s); running the reference path",
+                  type(exc).__name__, exc)  # fmt: skip
+        return None
+    return ExecutionResult(data=data)
 
 
 def _plan(entry: Entry, schema: Any, variables: VariableValues) -> list[FieldPlan] | None:

@@ -87,6 +87,39 @@ class PersistedQueries:
         await self.register(db, digest, query)
         return query, "registered"
 
+    def resolve_cached(
+        self, query: str | None, extensions: Mapping[str, Any] | None
+    ) -> tuple[str, str | None] | None:
+        """What ``resolve`` answers, when it can without MongoDB and without refusing
+        the request; None otherwise (``resolve`` then decides)."""
+        persisted = (extensions or {}).get("persistedQuery")
+        if persisted is None:
+            if query is None or (self.safelist and self._cached(sha256_of(query)) is None):
+                return None
+            return query, None
+        try:
+            digest = _hash_of(persisted)
+        except BadRequest:
+            return None
+        if query is None:
+            text = self._cached(digest)
+            return None if text is None else (text, "hit")
+        if sha256_of(query) != digest:
+            return None
+        if self.safelist:
+            return None if self._cached(digest) is None else (query, "hit")
+        # register() writes nothing for a text this process has seen.
+        return (query, "registered") if digest in self._texts else None
+
+    def _cached(self, digest: str) -> str | None:
+        """``lookup`` without its MongoDB read: None when that read would be needed."""
+        if self.manifest is not None:
+            return self.manifest.get(digest)
+        text = self._texts.get(digest)
+        if text is not None:
+            self._remember(digest, text)
+        return text
+
     async def lookup(self, db: Database, digest: str) -> str | None:
         if self.manifest is not None:
             return self.manifest.get(digest)

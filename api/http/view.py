@@ -25,10 +25,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from api.errors import ApiError, BadRequest, PersistedQueryNotFound
+from api.execution.hook import ANSWERED
 from api.http import deadline, graphiql
 from api.http.body_limit import BodyTooLarge, limit_body
 from api.http.caching import apply_caching
 from api.http.error_masking import UNAVAILABLE, as_graphql_error, present
+from api.http.fast_route import FastRoute, Known
 from api.http.metrics import Metrics
 from api.http.persisted import PersistedQueries
 from api.http.request_log import RequestRecord, current_record, current_request_id, log_request
@@ -97,6 +99,7 @@ class NewsGraphQL(GraphQL[Context, None]):
         self.persisted = persisted
         self.metrics = metrics
         self.live = live
+        self.fast = FastRoute(self)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -141,7 +144,9 @@ class NewsGraphQL(GraphQL[Context, None]):
     async def answer(self, request: Request, record: RequestRecord) -> Response:
         try:
             async with deadline.within(self.settings.request_deadline_ms):
-                response = await self.run(request)
+                response = await self.fast.answer(request)
+                if response is None:
+                    response = await self.run(request)
         except TimeoutError:
             response = self.timed_out(request, record)
         except BodyTooLarge as exc:
@@ -232,9 +237,13 @@ class NewsGraphQL(GraphQL[Context, None]):
         if is_subscription(query, request_data.operation_name, self.settings.max_tokens):
             return ExecutionResult(data=None, errors=[BadRequest(OVER_WEBSOCKET)])
         request_data.query = query
-        return await super().execute_single(
+        result = await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
+        answered = request.scope.pop(ANSWERED, None)
+        if answered is not None and query is not None:
+            self.fast.known.remember(query, request_data.operation_name, Known(*answered))
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
