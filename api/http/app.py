@@ -140,6 +140,8 @@ def create_app(
             search_client[settings.database],
             settings.search_index_dir,
             settings.search_writer_heap_mb * 1024 * 1024,
+            settings.mongodb_uri,
+            settings.mongo_timeout_ms,
         )
         search.start()
         collector = search.collector()

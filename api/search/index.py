@@ -59,13 +59,8 @@ class SearchIndex:
         self.source: str | None = meta.get("collection")
         self.index = tantivy.Index(SCHEMA, path=str(self.path), reuse=True)
         self.index.config_reader("manual")
-        try:
-            self.writer = self.index.writer(heap_size=heap_bytes, num_threads=1)
-        except ValueError as exc:
-            raise IndexInUse(
-                f"the search index in {self.path} is in use by another process ({exc}): "
-                "give each API process its own SEARCH_INDEX_DIR"
-            ) from exc
+        self._writer: tantivy.IndexWriter | None = None
+        self.open_writer()
         # Names this index's snapshots inside relevance cursors: a cursor made by
         # another process (or another index) is never read against these.
         self.instance = secrets.token_hex(4)
@@ -83,6 +78,40 @@ class SearchIndex:
     def _wipe(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
+
+    def reload_meta(self) -> None:
+        """Takes the token and source another process (a build) recorded."""
+        meta = self._read_meta()
+        self.token, self.source = meta.get("resumeToken"), meta.get("collection")
+
+    # The directory's writer lock: held while this process writes, released while a
+    # build process writes the directory instead.
+
+    def open_writer(self) -> None:
+        if self._writer is not None:
+            return
+        try:
+            self._writer = self.index.writer(heap_size=self.heap_bytes, num_threads=1)
+        except ValueError as exc:
+            raise IndexInUse(
+                f"the search index in {self.path} is in use by another process ({exc}): "
+                "give each API process its own SEARCH_INDEX_DIR"
+            ) from exc
+
+    def release_writer(self) -> None:
+        """Drops what was not committed and releases the directory's lock (once
+        background merges end); searches on the snapshots still work."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.rollback()
+            writer.wait_merging_threads()
+        release_free_memory()
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            raise RuntimeError(f"the search index in {self.path} has no writer open")
+        return self._writer
 
     # Writing: called from one worker thread at a time (see follower).
 
@@ -166,10 +195,7 @@ class SearchIndex:
         return sum(entry.stat().st_size for entry in self.path.iterdir() if entry.is_file())
 
     def close(self) -> None:
-        """Drops what was not committed and releases the directory's lock (once
-        background merges end); searches on the snapshots still work."""
-        self.writer.rollback()
-        self.writer.wait_merging_threads()
+        self.release_writer()
 
 
 def private_directory() -> Path:
