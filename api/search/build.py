@@ -39,6 +39,7 @@ BUILD_BATCH = 500
 # the server's token for "now").
 AWAIT_MS = 200
 EXIT_FAILED = 1
+EXIT_MONGODB = 2  # MongoDB unreachable or the read interrupted: retried like a stream
 EXIT_ORPHANED = 3  # stdin closed: the API process is gone
 
 Document = dict[str, Any]
@@ -109,7 +110,10 @@ def main() -> int:
     try:
         index = SearchIndex(Path(config["directory"]), config["database"], config["heapBytes"])
         indexed = build(client[config["database"]][ARTICLES], index)
-    except (PyMongoError, IndexInUse, RuntimeError) as exc:
+    except PyMongoError as exc:
+        print(f"MongoDB: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_MONGODB
+    except (IndexInUse, RuntimeError) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:

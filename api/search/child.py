@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.search.build import EXIT_MONGODB
+
 log = logging.getLogger("newsgraph.search")
 
 # How much of the child's stderr is kept for the error that reports its failure.
@@ -58,6 +60,10 @@ class Built:
 class BuildFailed(Exception):
     """The build process exited without finishing its build."""
 
+    def __init__(self, message: str, mongodb: bool) -> None:
+        super().__init__(message)
+        self.mongodb = mongodb  # it failed because of MongoDB (an outage, an election)
+
 
 async def run_build(command: BuildCommand, on_progress: Callable[[dict[str, Any]], None]) -> Built:
     """Starts the build process, hands each progress message to ``on_progress``,
@@ -95,7 +101,8 @@ async def run_build(command: BuildCommand, on_progress: Callable[[dict[str, Any]
     if code != 0 or done is None:
         raise BuildFailed(
             f"the search index build process (pid {process.pid}) {_exit_status(code)}"
-            + (f": {errors[-1]}" if errors else "")
+            + (f": {errors[-1]}" if errors else ""),
+            mongodb=code == EXIT_MONGODB,
         )
     return Built(int(done["done"]), float(done["seconds"]), int(done["peakRssBytes"]))
 

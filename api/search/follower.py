@@ -121,10 +121,16 @@ class Follower:
                 self.index.forget()
                 self.progress.rebuilds += 1
             except BuildFailed as exc:
-                # Killed (out of memory?) or failed: the old index, if any, still
-                # answers; /readyz shows the error until a build succeeds.
-                log.error("search: %s; retrying in %.0f s", exc, BUILD_RETRY_SECONDS)
-                await self._pause(failures, exc, at_least=BUILD_RETRY_SECONDS)
+                # The old index, if any, still answers; /readyz shows the error until
+                # a build succeeds. MongoDB away: retried as a stream would be.
+                wait = 0.0 if exc.mongodb else BUILD_RETRY_SECONDS
+                log.log(
+                    logging.WARNING if exc.mongodb else logging.ERROR,
+                    "search: %s; retrying in %.1f s",
+                    exc,
+                    _delay(failures, wait),
+                )
+                await self._pause(failures, exc, at_least=wait)
                 failures += 1
                 continue
             except PyMongoError as exc:
@@ -144,8 +150,7 @@ class Follower:
 
     async def _pause(self, failures: int, exc: Exception, at_least: float = 0.0) -> None:
         self.progress.state, self.progress.last_error = "retrying", str(exc)
-        delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-        await asyncio.sleep(max(delay, at_least))
+        await asyncio.sleep(_delay(failures, at_least))
 
     async def _source(self) -> str | None:
         """The articles collection's UUID (None until the loader first creates it)."""
@@ -264,6 +269,11 @@ class Follower:
         self.index.open_writer()  # released if a build process failed before
         self.index.clear()
         self.index.commit(token)
+
+
+def _delay(failures: int, at_least: float = 0.0) -> float:
+    """Seconds before the next attempt after ``failures`` failures in a row."""
+    return max(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)], at_least)
 
 
 def _collect(change: Document, upserts: dict[str, Document], deletes: set[str]) -> None:
