@@ -50,13 +50,18 @@ class SearchIndex:
         self.path = directory / database
         self.path.mkdir(parents=True, exist_ok=True)
         meta = self._read_meta()
-        if meta.get("schemaVersion") != SCHEMA_VERSION or meta.get("database") != database:
+        wipe = meta.get("schemaVersion") != SCHEMA_VERSION or meta.get("database") != database
+        if wipe:
             self._wipe()
             meta = {}
         self.token: dict[str, Any] | None = meta.get("resumeToken")
         # The articles collection the index was built from (its UUID): another
         # collection (dropped and made again, another server) means a rebuild.
         self.source: str | None = meta.get("collection")
+        if wipe:
+            # Recorded at once, so that a build process opening this directory
+            # next does not wipe it again under this process's reader.
+            self.save_token(None)
         self.index = tantivy.Index(SCHEMA, path=str(self.path), reuse=True)
         self.index.config_reader("manual")
         self._writer: tantivy.IndexWriter | None = None
