@@ -10,7 +10,8 @@ figure is the server process's CPU seconds (user + system, from /proc) over the
 requests, divided by their number, the median of the rounds. Idle work (MongoDB
 heartbeats, the search follower) is measured over a second and reported beside, not
 subtracted. Also reported: each server's peak RSS after the run, with newsgraph's plan
-cache filled first (``--fill-plans``, PLAN_CACHE_SIZE distinct documents).
+cache filled first (``--fill-plans``, PLAN_CACHE_SIZE distinct documents), and the
+peak RSS of newsgraph's search index build, which runs in a child process.
 
 Writes bench/results/cpu.json and cpu.md.
 """
@@ -80,6 +81,16 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def build_peak_rss_mb(server: Server) -> float | None:
+    """The peak RSS of newsgraph's search index build, a child process of its own
+    (not in the server's VmHWM), from /metrics; None if it was built in process."""
+    for line in httpx.get(f"{server.base}/metrics", timeout=10).text.splitlines():
+        if line.startswith("newsgraph_search_build_peak_rss_bytes "):
+            peak = float(line.split()[1])
+            return round(peak / 2**20, 1) if peak else None
+    return None
 
 
 def cpu_ms_per_request(
@@ -183,6 +194,7 @@ def _measure(
             name: {"peak_rss_mb": server.peak_rss_mb(), "rss_mb": rss_mb(server.process.pid)}
             for name, server in servers.items()
         },
+        "search_build_peak_rss_mb": build_peak_rss_mb(servers["newsgraph"]),
         "cpu_ms_per_request": operations,
     }
     write_results(results, options.out)
@@ -202,10 +214,13 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {operation} | {entry['newsgraph']:.3f} | {entry['floor']:.3f} | {entry['ratio']} |"
         )
     servers = results["servers"]
+    build = results.get("search_build_peak_rss_mb")
     rows += [
         "",
         f"Peak RSS (plan cache filled with {results['plans_filled']} documents): newsgraph "
-        f"{servers['newsgraph']['peak_rss_mb']} MiB, floor {servers['floor']['peak_rss_mb']} MiB. "
+        f"{servers['newsgraph']['peak_rss_mb']} MiB"
+        + (f" (its search index build process: {build} MiB)" if build else "")
+        + f", floor {servers['floor']['peak_rss_mb']} MiB. "
         f"Idle CPU ms/s: {results['idle_cpu_ms_per_s']}.",
     ]
     return "\n".join(rows) + "\n"

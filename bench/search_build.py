@@ -3,51 +3,40 @@ is, on the benchmark's corpus of N articles (loaded once, as for bench.api_bench
 
     python -m bench.search_build --n 100000
 
-The build is the follower's own (api.search.follower), with the default writer heap.
-Prints one JSON line: articles, seconds, articles/s, index bytes, bytes an article,
-peak RSS of this process."""
+The build is the API's own (the build process api.search.build), with the default
+writer heap. Prints one JSON line: articles, seconds, articles/s, index bytes, bytes
+an article, peak RSS of the build process."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import resource
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from pymongo import AsyncMongoClient
-
-from api.search.follower import Follower
+from api.search.child import BuildCommand, run_build
 from api.search.index import SearchIndex
 from api.settings import Settings
 from bench.corpus import DEFAULT_SEED
 from bench.dataset import DATABASE, loaded_mongod
-from storage.contract import ARTICLES
 
 
 async def build(uri: str, directory: Path) -> dict[str, Any]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri, tz_aware=True)
     heap = Settings().search_writer_heap_mb * 2**20
-    index = SearchIndex(directory, DATABASE, heap)
-    follower = Follower(index, client[DATABASE][ARTICLES])
-    started = time.monotonic()
-    await follower.build()
-    seconds = time.monotonic() - started
-    await asyncio.to_thread(index.close)  # merges finished: the size at rest
-    size = index.disk_bytes()
-    await client.close()
-    articles = index.documents
+    built = await run_build(BuildCommand(uri, DATABASE, directory, heap, 30_000), lambda _: None)
+    index = SearchIndex(directory, DATABASE, heap)  # what the build process committed
+    size, articles = index.disk_bytes(), index.documents
+    index.close()
     return {
         "articles": articles,
-        "seconds": round(seconds, 1),
-        "articles_per_s": round(articles / seconds),
+        "seconds": round(built.seconds, 1),
+        "articles_per_s": round(articles / built.seconds),
         "index_bytes": size,
         "bytes_per_article": round(size / max(articles, 1)),
         "writer_heap_bytes": heap,
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(built.peak_rss_bytes / 2**20, 1),
     }
 
 

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 
+from api.search import follower as follower_module
+from api.search.child import BuildCommand
 from api.search.follower import Follower
 from api.search.index import SearchIndex
 from loaders.load import Report
@@ -138,7 +143,8 @@ def test_an_expired_token_rebuilds(
         index.source = str(info["info"]["uuid"])
         index.save_token({"_data": "8200000001000000012B0229296E04"})
         articles = _HistoryLostOnce(client[db_name]["articles"])
-        follower = Follower(index, articles)  # type: ignore[arg-type]
+        command = BuildCommand(mongo_uri, db_name, directory, 20 * 2**20, 5000)
+        follower = Follower(index, articles, command)  # type: ignore[arg-type]
         follower.start()
         deadline = time.monotonic() + 10
         while index.documents < 2 or follower.progress.state != "current":
@@ -205,3 +211,78 @@ def test_a_malformed_stored_article_is_left_out_not_the_index(
     add(tmp_path, load, (4, "Meadow stream"))
     until_found(api, "meadow", "Meadow stream", 2.0)
     assert sorted(titles(api, "meadow")) == ["Meadow fence", "Meadow stream"]
+
+
+def _argv_once(monkeypatch: pytest.MonkeyPatch, directory: Path, script: str) -> None:
+    """The first build process of the API indexing into ``directory`` runs
+    ``script`` instead of api.search.build; every later one is the real build."""
+    real = BuildCommand.argv
+    replaced: list[bool] = []
+
+    def argv(command: BuildCommand) -> list[str]:
+        if command.directory == directory and not replaced:
+            replaced.append(True)
+            return [sys.executable, "-c", script]
+        return real(command)
+
+    monkeypatch.setattr(BuildCommand, "argv", argv)
+
+
+def test_a_build_process_that_dies_is_reported_and_retried(
+    tmp_path: Path,
+    load: Callable[..., Report],
+    serve_api: Callable[..., ServedAPI],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    add(tmp_path, load, (1, "Meteor shower"))
+    directory = tmp_path / "index"
+    _argv_once(monkeypatch, directory, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    monkeypatch.setattr(follower_module, "BUILD_RETRY_SECONDS", 2.0)
+    api = serve_api(search_index_dir=directory)
+    deadline = time.monotonic() + 10
+    while "lastError" not in (search := api.client.get("/readyz").json()["search"]):
+        assert time.monotonic() < deadline, search
+        time.sleep(0.02)
+    assert search["state"] == "retrying" and "killed by SIGKILL" in search["lastError"], search
+    assert any(
+        r.levelname == "ERROR" and "killed by SIGKILL" in r.getMessage() for r in caplog.records
+    )
+    wait_searchable(api, 1)  # retried: the real build
+    assert titles(api, "meteor") == ["Meteor shower"]
+    assert api.client.get("/readyz").status_code == 200
+    assert metric(api, "build_peak_rss_bytes") > 0
+
+
+# A build process that reports progress, then waits (for its stdin to close).
+SLOW_BUILD = """
+import json, os, sys
+open(sys.argv[1], "w").write(str(os.getpid()))
+print(json.dumps({"toIndex": 7}))
+print(json.dumps({"indexed": 3}), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_readyz_shows_the_build_process_progress_and_stop_ends_it(
+    tmp_path: Path,
+    load: Callable[..., Report],
+    serve_api: Callable[..., ServedAPI],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add(tmp_path, load, (1, "Comet"))
+    directory = tmp_path / "index"
+    pid_file = tmp_path / "pid"
+    _argv_once(monkeypatch, directory, SLOW_BUILD.replace("sys.argv[1]", repr(str(pid_file))))
+    api = serve_api(search_index_dir=directory)
+    deadline = time.monotonic() + 10
+    while (response := api.client.get("/readyz")).json()["search"].get("indexed") != 3:
+        assert time.monotonic() < deadline, response.json()
+        time.sleep(0.02)
+    search = response.json()["search"]
+    assert response.status_code == 503
+    assert (search["state"], search["indexed"], search["toIndex"]) == ("building", 3, 7)
+    pid = int(pid_file.read_text())
+    api.close()
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(pid, 0)

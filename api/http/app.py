@@ -118,6 +118,8 @@ def _search_service(
         search_client[settings.database],
         settings.search_index_dir,
         settings.search_writer_heap_mb * 1024 * 1024,
+        settings.mongodb_uri,
+        settings.mongo_timeout_ms,
     )
     service.start()
     return service, search_client

@@ -1,6 +1,7 @@
 """Keeps the index equal to MongoDB's ``articles``: a full build when there is no
-resume token (first start, an emptied directory, a token fallen off the oplog),
-then the collection's change stream, from the stored token.
+resume token (first start, an emptied directory, a token fallen off the oplog), in
+a child process of its own (``api.search.build``), then the collection's change
+stream, from the stored token, in this process.
 
 Engine work runs in a worker thread, so requests keep being served; its results
 are made visible (``SearchIndex.refresh``) on the event loop, between requests."""
@@ -18,7 +19,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure, PyMongoError
 
-from api.search.fields import PROJECTION
+from api.search.child import BuildCommand, BuildFailed, run_build
 from api.search.index import SearchIndex
 
 log = logging.getLogger("newsgraph.search")
@@ -35,13 +36,12 @@ COMMIT_CHANGES = 5_000
 AWAIT_MS = 200
 # Behind by more than this, the process is not ready (/readyz answers 503).
 READY_LAG_SECONDS = 10.0
-# Articles read and indexed at a time by a build: small, so that the batch, the
-# cursor's next one and the writer's heap stay small beside each other.
-BUILD_BATCH = 500
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0)
 # After an error that is not MongoDB's (a bug), retry less eagerly: a build reads
 # every article.
 UNEXPECTED_RETRY_SECONDS = 10.0
+# After a build process failed or died: it may have read for minutes.
+BUILD_RETRY_SECONDS = 5.0
 
 
 @dataclass
@@ -58,6 +58,7 @@ class Progress:
     last_error: str | None = None
     rebuilds: int = 0
     changes: int = 0
+    build_peak_rss_bytes: int = 0  # of the last build process
 
     @property
     def ready(self) -> bool:
@@ -80,9 +81,12 @@ class HistoryLost(Exception):
 
 
 class Follower:
-    def __init__(self, index: SearchIndex, articles: AsyncCollection[Document]) -> None:
+    def __init__(
+        self, index: SearchIndex, articles: AsyncCollection[Document], command: BuildCommand
+    ) -> None:
         self.index = index
         self.articles = articles
+        self.command = command
         self.progress = Progress(built=index.token is not None)
         self.built = asyncio.Event()
         if self.progress.built:
@@ -110,11 +114,25 @@ class Follower:
                 if self.index.token is None:
                     self.index.source = source
                     await self.build()
+                self._mark_built()
                 await self.follow()
             except HistoryLost as exc:
                 log.warning("search: %s; rebuilding the index from MongoDB", exc)
                 self.index.forget()
                 self.progress.rebuilds += 1
+            except BuildFailed as exc:
+                # The old index, if any, still answers; /readyz shows the error until
+                # a build succeeds. MongoDB away: retried as a stream would be.
+                wait = 0.0 if exc.mongodb else BUILD_RETRY_SECONDS
+                log.log(
+                    logging.WARNING if exc.mongodb else logging.ERROR,
+                    "search: %s; retrying in %.1f s",
+                    exc,
+                    _delay(failures, wait),
+                )
+                await self._pause(failures, exc, at_least=wait)
+                failures += 1
+                continue
             except PyMongoError as exc:
                 # An election, a restart, a lost connection: resume from the token.
                 log.warning("search: change stream interrupted (%s); retrying", exc)
@@ -132,8 +150,7 @@ class Follower:
 
     async def _pause(self, failures: int, exc: Exception, at_least: float = 0.0) -> None:
         self.progress.state, self.progress.last_error = "retrying", str(exc)
-        delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-        await asyncio.sleep(max(delay, at_least))
+        await asyncio.sleep(_delay(failures, at_least))
 
     async def _source(self) -> str | None:
         """The articles collection's UUID (None until the loader first creates it)."""
@@ -144,37 +161,56 @@ class Follower:
         return None
 
     async def build(self) -> None:
-        """Every article, read after opening a change stream whose first token is
-        kept: whatever changes during the read is replayed from that token."""
+        """A whole index from MongoDB: in a child process (``api.search.build``),
+        which records the token it read from; an empty collection is built here."""
         progress = self.progress
-        progress.state, progress.indexed = "building", 0
+        progress.state, progress.indexed, progress.to_index = "building", 0, 0
+        token = await self._token_now()
+        if await self.articles.find_one({}, {"_id": 1}) is None:
+            # Nothing to read: what is inserted from now on is replayed from the token.
+            await asyncio.to_thread(self._empty, token)
+            log.info("search: the articles collection is empty; following it")
+        else:
+            await asyncio.to_thread(self.index.release_writer)
+            try:
+                built = await run_build(self.command, self._on_build_progress)
+            finally:
+                self.index.reload_meta()
+            log.info(
+                "search: indexed %d articles in %.1f s in a build process (its peak RSS %.1f MiB)",
+                built.indexed,
+                built.seconds,
+                built.peak_rss_bytes / 2**20,
+            )
+            progress.build_peak_rss_bytes = built.peak_rss_bytes
+        self.index.refresh()
+
+    async def _token_now(self) -> dict[str, Any]:
+        """The change stream's resume token for "now"."""
         async with await self.articles.watch(max_await_time_ms=AWAIT_MS) as stream:
-            await stream.try_next()  # the server's resume token for "now"
+            await stream.try_next()
             token = stream.resume_token
         if token is None:
             raise HistoryLost("MongoDB gave no resume token")  # never on a replica set
-        progress.to_index = await self.articles.estimated_document_count()
-        started = time.monotonic()
-        await asyncio.to_thread(self.index.clear)
-        batch: list[Document] = []
-        async for article in self.articles.find({}, PROJECTION, batch_size=BUILD_BATCH):
-            batch.append(article)
-            if len(batch) >= BUILD_BATCH:
-                progress.indexed += await asyncio.to_thread(self.index.add, batch)
-                batch = []
-        progress.indexed += await asyncio.to_thread(self.index.add, batch)
-        await asyncio.to_thread(self.index.commit, dict(token))
-        self.index.refresh()
-        progress.built = True
+        return dict(token)
+
+    def _on_build_progress(self, message: dict[str, Any]) -> None:
+        if "toIndex" in message:
+            self.progress.to_index = int(message["toIndex"])
+        if "indexed" in message:
+            self.progress.indexed = int(message["indexed"])
+
+    def _mark_built(self) -> None:
+        """The index holds a whole build whenever it has a token (a token is only
+        recorded with a build's commit, or after it)."""
+        self.progress.built = True
         self.built.set()
-        log.info(
-            "search: indexed %d articles in %.1f s", progress.indexed, time.monotonic() - started
-        )
 
     async def follow(self) -> None:
         token = self.index.token
         progress = self.progress
         progress.state = "catching-up"
+        await asyncio.to_thread(self.index.open_writer)  # released by a build process
         try:
             stream = await self.articles.watch(
                 full_document="updateLookup",
@@ -228,6 +264,16 @@ class Follower:
     ) -> None:
         self.index.apply(upserts, deletes)
         self.index.commit(token)
+
+    def _empty(self, token: dict[str, Any]) -> None:
+        self.index.open_writer()  # released if a build process failed before
+        self.index.clear()
+        self.index.commit(token)
+
+
+def _delay(failures: int, at_least: float = 0.0) -> float:
+    """Seconds before the next attempt after ``failures`` failures in a row."""
+    return max(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)], at_least)
 
 
 def _collect(change: Document, upserts: dict[str, Document], deletes: set[str]) -> None:

@@ -54,25 +54,25 @@ class SearchIndex:
         self.path = directory / database
         self.path.mkdir(parents=True, exist_ok=True)
         meta = self._read_meta()
-        if meta.get("schemaVersion") != SCHEMA_VERSION or meta.get("database") != database:
+        wipe = meta.get("schemaVersion") != SCHEMA_VERSION or meta.get("database") != database
+        if wipe:
             self._wipe()
             meta = {}
         self.token: dict[str, Any] | None = meta.get("resumeToken")
         # The articles collection the index was built from (its UUID): another
         # collection (dropped and made again, another server) means a rebuild.
         self.source: str | None = meta.get("collection")
+        if wipe:
+            # Recorded at once, so that a build process opening this directory
+            # next does not wipe it again under this process's reader.
+            self.save_token(None)
         self.index = tantivy.Index(SCHEMA, path=str(self.path), reuse=True)
         self.index.config_reader("manual")
         # Held by each use of the writer: the follower's worker thread may still be
         # in one (a cancelled build goes on in its thread) when close() is called.
         self._writing = threading.Lock()
-        try:
-            self.writer = self.index.writer(heap_size=heap_bytes, num_threads=1)
-        except ValueError as exc:
-            raise IndexInUse(
-                f"the search index in {self.path} is in use by another process ({exc}): "
-                "give each API process its own SEARCH_INDEX_DIR"
-            ) from exc
+        self._writer: tantivy.IndexWriter | None = None
+        self.open_writer()
         # Names this index's snapshots inside relevance cursors: a cursor made by
         # another process (or another index) is never read against these.
         self.instance = secrets.token_hex(4)
@@ -90,6 +90,41 @@ class SearchIndex:
     def _wipe(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
+
+    def reload_meta(self) -> None:
+        """Takes the token and source another process (a build) recorded."""
+        meta = self._read_meta()
+        self.token, self.source = meta.get("resumeToken"), meta.get("collection")
+
+    # The directory's writer lock: held while this process writes, released while a
+    # build process writes the directory instead.
+
+    def open_writer(self) -> None:
+        if self._writer is not None:
+            return
+        try:
+            self._writer = self.index.writer(heap_size=self.heap_bytes, num_threads=1)
+        except ValueError as exc:
+            raise IndexInUse(
+                f"the search index in {self.path} is in use by another process ({exc}): "
+                "give each API process its own SEARCH_INDEX_DIR"
+            ) from exc
+
+    def release_writer(self) -> None:
+        """Drops what was not committed and releases the directory's lock (once
+        background merges end); searches on the snapshots still work."""
+        with self._writing:
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                writer.rollback()
+                writer.wait_merging_threads()
+        release_free_memory()
+
+    @property
+    def writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            raise RuntimeError(f"the search index in {self.path} has no writer open")
+        return self._writer
 
     # Writing: called from one worker thread at a time (see follower).
 
@@ -188,12 +223,9 @@ class SearchIndex:
         return sum(_size(entry) for entry in self.path.iterdir())
 
     def close(self) -> None:
-        """Drops what was not committed and releases the directory's lock (once
-        background merges end); searches on the snapshots still work. Waits for a
-        write in progress in another thread."""
-        with self._writing:
-            self.writer.rollback()
-            self.writer.wait_merging_threads()
+        """Releases the directory's lock; waits for a write in progress in another
+        thread. Searches on the snapshots still work."""
+        self.release_writer()
 
 
 def private_directory() -> Path:

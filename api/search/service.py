@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 from pymongo.asynchronous.database import AsyncDatabase
 
 from api.errors import ApiError
+from api.search.child import BuildCommand
 from api.search.follower import Follower
 from api.search.index import SearchIndex, private_directory
 from api.search.query import Parsed, parse
@@ -34,7 +35,12 @@ class SearchUnavailable(ApiError):
 
 class SearchService:
     def __init__(
-        self, db: AsyncDatabase[dict[str, Any]], directory: Path | None, heap_bytes: int
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        directory: Path | None,
+        heap_bytes: int,
+        mongodb_uri: str,
+        timeout_ms: int,
     ) -> None:
         # Without a directory of its own the process indexes into a temporary one,
         # removed when it stops: it rebuilds at every start.
@@ -42,7 +48,8 @@ class SearchService:
         self.directory = directory or private_directory()
         self.heap_bytes = heap_bytes
         self.index = SearchIndex(self.directory, db.name, heap_bytes)
-        self.follower = Follower(self.index, db[ARTICLES])
+        command = BuildCommand(mongodb_uri, db.name, self.directory, heap_bytes, timeout_ms)
+        self.follower = Follower(self.index, db[ARTICLES], command)
 
     def start(self) -> None:
         self.follower.start()
@@ -131,6 +138,11 @@ class _SearchMetrics(Collector):
                 "rebuilds",
                 "Full rebuilds after the change stream's history was lost.",
                 float(progress.rebuilds),
+            ),
+            (
+                "build_peak_rss_bytes",
+                "Peak resident memory of the last build process (0: none since start).",
+                float(progress.build_peak_rss_bytes),
             ),
         ]
         for name, help_text, value in figures:
