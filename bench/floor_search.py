@@ -20,6 +20,7 @@ from tantivy import Occur, Query
 
 from api.schema.ids import to_global_id
 from api.search.fields import EXCERPT, KEY, PROJECTION, SCHEMA, TITLE, TITLE_BOOST, to_document
+from api.settings import Settings
 from storage.contract import ARTICLES
 
 Doc = dict[str, Any]
@@ -40,7 +41,11 @@ class FloorSearch:
         self.searcher: tantivy.Searcher | None = None
 
     async def build(self, db: AsyncDatabase[Doc]) -> None:
-        writer = self.index.writer(heap_size=64 * 2**20, num_threads=1)
+        # The server's writer heap: the same segments, so results that tie on score
+        # come in the same order (tantivy breaks ties by document address).
+        writer = self.index.writer(
+            heap_size=Settings().search_writer_heap_mb * 2**20, num_threads=1
+        )
         async for article in db[ARTICLES].find({}, PROJECTION, batch_size=2000):
             writer.add_document(to_document(article))
         writer.commit()
