@@ -32,6 +32,7 @@ import orjson
 from pymongo import MongoClient
 
 from bench import checks
+from bench.api_bench import write_results
 from bench.corpus import DEFAULT_SEED
 from bench.dataset import DATABASE, ROOT, loaded_mongod, log
 from bench.operations import OPERATIONS, build_pools
@@ -197,7 +198,7 @@ def _measure(
         "search_build_peak_rss_mb": build_peak_rss_mb(servers["newsgraph"]),
         "cpu_ms_per_request": operations,
     }
-    write_results(results, options.out)
+    write_results(results, options.out, markdown(results))
     return results
 
 
@@ -224,15 +225,6 @@ def markdown(results: dict[str, Any]) -> str:
         f"Idle CPU ms/s: {results['idle_cpu_ms_per_s']}.",
     ]
     return "\n".join(rows) + "\n"
-
-
-def write_results(results: dict[str, Any], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2) + b"\n")
-    table = markdown(results)
-    out.with_suffix(".md").write_text(table)
-    log(f"results in {out} and {out.with_suffix('.md')}")
-    print(table)
 
 
 def parse_args(argv: list[str] | None) -> Options:
