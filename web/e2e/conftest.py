@@ -81,11 +81,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         mongo_timeout_ms=1000,
     )
     api = ServedAPI(settings, CommandCounter())
+    world = World(mongod, api)
     try:
-        yield World(mongod, api)
+        yield world
     finally:
         api.close()
-        mongod.stop()
+        # world.mongod: the outage test replaces the mongod it stopped with a new one.
+        world.mongod.stop()
 
 
 @pytest.fixture(scope="session")
