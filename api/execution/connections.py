@@ -22,6 +22,7 @@ from api.schema.inputs import (
     CatalogOrder,
     conditions,
 )
+from api.search.searcher import SearchPage
 from api.store import reads
 from api.store.filters import ArticleConditions
 from api.store.pagination import Window, window
@@ -30,13 +31,11 @@ from storage.contract import ARTICLES
 Doc = dict[str, Any]
 
 
-@dataclass
-class Connection:
-    page: reads.Page
-    order: reads.Order
-    total: int | None
+class Paged:
+    """What PageInfo reads of a connection's source (of search results too:
+    api.execution.search): the flags of its ``page``, and ``cursor_at``."""
 
-    # What PageInfo reads (of search results too: api.execution.search).
+    page: reads.Page | SearchPage
 
     @property
     def has_next(self) -> bool:
@@ -45,6 +44,13 @@ class Connection:
     @property
     def has_previous(self) -> bool:
         return self.page.has_previous
+
+
+@dataclass
+class Connection(Paged):
+    page: reads.Page
+    order: reads.Order
+    total: int | None
 
     def cursor_at(self, index: int) -> str | None:
         docs = self.page.docs

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from api.execution.connections import article_filter, node_paths, page_window
+from api.execution.connections import Paged, article_filter, node_paths, page_window
 from api.execution.plan import FieldPlan, Rule
 from api.execution.rounds import Found
 from api.execution.run import Run, build
@@ -26,19 +26,11 @@ Doc = dict[str, Any]
 
 
 @dataclass
-class SearchResults:
+class SearchResults(Paged):
     """The source of an ArticleSearchConnection and of its PageInfo."""
 
     page: SearchPage
     found: list[tuple[Hit, Doc]]  # the hits whose article is stored, in order
-
-    @property
-    def has_next(self) -> bool:
-        return self.page.has_next
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page.has_previous
 
     def cursor_at(self, index: int) -> str | None:
         return self.found[index][0].cursor if self.found else None

@@ -100,20 +100,29 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "search": report})
 
 
+def _client(settings: Settings, appname: str, **options: Any) -> AsyncMongoClient[reads.Document]:
+    """A client on ``settings``' server that waits at most its timeout for it."""
+    return AsyncMongoClient(
+        settings.mongodb_uri,
+        tz_aware=True,
+        serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+        connectTimeoutMS=settings.mongo_timeout_ms,
+        # Check the server every second (the default is 10 s): a hung server is
+        # then noticed, and the requests waiting on it failed, in about 5 s
+        # instead of 15, and a server that comes back is used sooner.
+        heartbeatFrequencyMS=1000,
+        appname=appname,
+        **options,
+    )
+
+
 def _search_service(
     settings: Settings,
 ) -> tuple[SearchService, AsyncMongoClient[reads.Document]]:
     """A started search service, and the client its follower reads with: a client of
     its own, so that its long waits on the change stream and its full reads never
     hold a connection a request needs."""
-    search_client: AsyncMongoClient[reads.Document] = AsyncMongoClient(
-        settings.mongodb_uri,
-        tz_aware=True,
-        serverSelectionTimeoutMS=settings.mongo_timeout_ms,
-        connectTimeoutMS=settings.mongo_timeout_ms,
-        heartbeatFrequencyMS=1000,
-        appname="newsgraph-search",
-    )
+    search_client = _client(settings, "newsgraph-search")
     service = SearchService(
         search_client[settings.database],
         settings.search_index_dir,
@@ -141,18 +150,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # One client per process: it pools connections and is safe to share.
-        client: AsyncMongoClient[reads.Document] = AsyncMongoClient(
-            settings.mongodb_uri,
-            tz_aware=True,
-            serverSelectionTimeoutMS=settings.mongo_timeout_ms,
-            connectTimeoutMS=settings.mongo_timeout_ms,
-            # Check the server every second (the default is 10 s): a hung server is
-            # then noticed, and the requests waiting on it failed, in about 5 s
-            # instead of 15, and a server that comes back is used sooner.
-            heartbeatFrequencyMS=1000,
+        client = _client(
+            settings,
+            "newsgraph-api",
             readPreference=settings.mongo_read_preference,
             maxStalenessSeconds=settings.mongo_max_staleness_s or -1,
-            appname="newsgraph-api",
             event_listeners=[*event_listeners, metrics.listener()],
         )
         search_client = None
