@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from graphql import (
@@ -19,6 +18,7 @@ from graphql.execution.collect_fields import FragmentDetails
 from graphql.language import VariableNode
 
 from api.execution.plan import FieldPlan
+from api.lru import LRU
 
 # At most this many @skip/@include combinations of one operation are compiled.
 MAX_VARIANTS = 16
@@ -58,20 +58,17 @@ class PlanCache:
         self.declined = 0
         # Of the compiled, those answered by the view's fast route (api.http.fast_route).
         self.fast = 0
-        self.entries: OrderedDict[tuple[int, str | None], Entry] = OrderedDict()
+        self.entries: LRU[tuple[int, str | None], Entry] = LRU(size)
 
     def entry(
         self, document: DocumentNode, operation: OperationDefinitionNode, name: str | None
     ) -> Entry:
         key = (id(document), name)
-        found = self.entries.get(key)
+        found = self.entries.touch(key)
         if found is not None and found.document is document:
-            self.entries.move_to_end(key)
             return found
         found = Entry(document, operation, _fragments(document), _directive_variables(document))
-        self.entries[key] = found
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        self.entries.put(key, found)
         return found
 
 

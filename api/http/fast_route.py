@@ -13,7 +13,6 @@ exactly as before; so the response is the same bytes either way."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +33,7 @@ from api.http.persisted import PersistedQueries
 from api.http.request_log import current_record
 from api.limits.guard import SHAPES, limits_of
 from api.limits.measure import enforce
+from api.lru import LRU
 from api.settings import Settings
 from api.store.readiness import Readiness
 
@@ -81,21 +81,13 @@ class KnownDocuments:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[tuple[str, str | None], Known] = OrderedDict()
+        self.entries: LRU[tuple[str, str | None], Known] = LRU(size)
 
     def remember(self, query: str, operation_name: str | None, known: Known) -> None:
-        key = (query, operation_name)
-        self.entries[key] = known
-        self.entries.move_to_end(key)
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        self.entries.put((query, operation_name), known)
 
     def get(self, query: str, operation_name: str | None) -> Known | None:
-        key = (query, operation_name)
-        found = self.entries.get(key)
-        if found is not None:
-            self.entries.move_to_end(key)
-        return found
+        return self.entries.touch((query, operation_name))
 
 
 class FastRoute:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +35,7 @@ from api.errors import (
     PersistedQueryNotFound,
     PrimaryUnavailable,
 )
+from api.lru import LRU
 from api.store.reads import Database
 from storage.contract import PERSISTED_QUERIES
 
@@ -59,7 +59,7 @@ class PersistedQueries:
         self.safelist = safelist or manifest is not None
         self.max_query_bytes = max_query_bytes
         self.manifest = manifest
-        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._texts: LRU[str, str] = LRU(LOCAL_CACHE_SIZE)
 
     async def resolve(
         self, db: Database, query: str | None, extensions: Mapping[str, Any] | None
@@ -177,10 +177,7 @@ class PersistedQueries:
             )
 
     def _remember(self, digest: str, text: str) -> None:
-        self._texts[digest] = text
-        self._texts.move_to_end(digest)
-        while len(self._texts) > LOCAL_CACHE_SIZE:
-            self._texts.popitem(last=False)
+        self._texts.put(digest, text)
 
 
 def _hash_of(persisted: Any) -> str:

@@ -9,13 +9,13 @@ measuring walks the whole selection, 0.1-0.3 ms a request."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
 from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode
 
 from api.limits.measure import Shape, measure
+from api.lru import LRU
 
 VariablesKey = tuple[tuple[str, object], ...]
 
@@ -40,9 +40,7 @@ class ShapeCache:
     def __init__(self, size: int) -> None:
         self.size = size
         # The schema itself, not its id(): held, so a key never outlives its schema.
-        self.shapes: OrderedDict[tuple[GraphQLSchema, str, str | None, VariablesKey], Shape] = (
-            OrderedDict()
-        )
+        self.shapes: LRU[tuple[GraphQLSchema, str, str | None, VariablesKey], Shape] = LRU(size)
 
     def shape(
         self,
@@ -55,11 +53,8 @@ class ShapeCache:
         """``document`` must be ``query`` parsed (and validated)."""
         name = operation.name.value if operation.name else None
         key = (schema, query, name, variables_key(variables))
-        found = self.shapes.get(key)
-        if found is not None:
-            self.shapes.move_to_end(key)
-            return found
-        found = self.shapes[key] = measure(schema, document, operation, variables)
-        if len(self.shapes) > self.size:
-            self.shapes.popitem(last=False)
+        found = self.shapes.touch(key)
+        if found is None:
+            found = measure(schema, document, operation, variables)
+            self.shapes.put(key, found)
         return found
