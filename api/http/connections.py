@@ -71,7 +71,7 @@ class GuardedProtocol(HttpToolsProtocol):
     phase: str | None = None  # "header_timeout" or "body_timeout" while one runs
     phase_since = 0.0  # loop.time() when it began
     shedding: bool = False  # the current request is refused: read it, then 503
-    resume_at: float | None = None  # loop.time() when a shed connection is read again
+    resuming: asyncio.TimerHandle | None = None  # reads a shed connection again
     sweeping: bool = False  # set on the class bound to one server (guarded_protocol)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -90,6 +90,9 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._watch(None)
+        if self.resuming is not None:
+            self.resuming.cancel()
+            self.resuming = None
         super().connection_lost(exc)
 
     # The parser's callbacks: a message begins at its first byte.
@@ -148,24 +151,27 @@ class GuardedProtocol(HttpToolsProtocol):
             self._pause_after_shedding()
 
     def _pause_after_shedding(self) -> None:
-        if self.shed_pause > 0:
+        if self.shed_pause > 0 and self.resuming is None:
+            # A timer of its own, not the sweep's: the sweep's steps would stretch a
+            # pause of SHED_PAUSE_MS to up to SHED_PAUSE_MS + SWEEP_S.
             self.flow.pause_reading()
-            self.resume_at = self.loop.time() + self.shed_pause
+            self.resuming = self.loop.call_later(self.shed_pause, self._resume)
         self._unset_keepalive_if_required()
         self.timeout_keep_alive_task = self.loop.call_later(
             self.timeout_keep_alive, self.timeout_keep_alive_handler
         )
 
     def sweep(self, now: float) -> None:
-        """The sweeper's visit: end an expired phase, resume a paused connection."""
+        """The sweeper's visit: end an expired phase."""
         if self.phase is not None:
             limit = self.header_timeout if self.phase == "header_timeout" else self.body_timeout
             if now - self.phase_since >= limit:
                 self._expired(self.phase)
-        if self.resume_at is not None and now >= self.resume_at:
-            self.resume_at = None
-            if not self.transport.is_closing():
-                self.flow.resume_reading()
+
+    def _resume(self) -> None:
+        self.resuming = None
+        if not self.transport.is_closing():
+            self.flow.resume_reading()
 
     def timeout_keep_alive_handler(self) -> None:
         if not self.transport.is_closing():
