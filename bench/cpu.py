@@ -5,9 +5,10 @@
 
 Wall-clock figures mean little on a loaded machine; the CPU a server process spends
 on a request does not depend on what else runs. Both servers are started as in
-production (bench.servers), warmed up, then sent the same requests one at a time; the
-figure is the server process's CPU seconds (user + system, from /proc) over the
-requests, divided by their number, the median of the rounds. Idle work (MongoDB
+production (bench.servers), warmed up, then sent the same requests one at a time, in
+turn (each request to both servers before the next, so the machine's slow spells fall
+on both alike); the figure is the server process's CPU seconds (user + system, from
+/proc) over the requests, divided by their number, the median of the rounds. Idle work (MongoDB
 heartbeats, the search follower) is measured over a second and reported beside, not
 subtracted. Also reported: each server's peak RSS after the run, with newsgraph's plan
 cache filled first (``--fill-plans``, PLAN_CACHE_SIZE distinct documents), and the
@@ -95,20 +96,27 @@ def build_peak_rss_mb(server: Server) -> float | None:
 
 
 def cpu_ms_per_request(
-    client: httpx.Client, server: Server, bodies: list[bytes], requests: int
-) -> float:
-    """The server's CPU per request over ``requests`` sequential requests."""
-    before = cpu_seconds(server.process.pid)
+    client: httpx.Client, servers: list[Server], bodies: list[bytes], requests: int
+) -> dict[str, float]:
+    """Each server's CPU per request over ``requests`` sequential requests, sent to
+    the servers in turn (request 1 to each, then request 2...): a slow spell of the
+    machine then falls on all of them alike, where whole runs one after the other
+    varied by 20% on these shared machines."""
+    before = {server.name: cpu_seconds(server.process.pid) for server in servers}
     for index in range(requests):
-        response = client.post(
-            server.url, content=bodies[index % len(bodies)], headers=checks.HEADERS
-        )
-        if response.status_code != 200 or b'"errors"' in response.content:
-            raise RuntimeError(
-                f"{server.name} answered {response.status_code}: {response.text[:300]}; "
-                f"see {server.log_path}"
+        for server in servers:
+            response = client.post(
+                server.url, content=bodies[index % len(bodies)], headers=checks.HEADERS
             )
-    return (cpu_seconds(server.process.pid) - before) * 1000 / requests
+            if response.status_code != 200 or b'"errors"' in response.content:
+                raise RuntimeError(
+                    f"{server.name} answered {response.status_code}: "
+                    f"{response.text[:300]}; see {server.log_path}"
+                )
+    return {
+        server.name: (cpu_seconds(server.process.pid) - before[server.name]) * 1000 / requests
+        for server in servers
+    }
 
 
 def idle_cpu_ms_per_second(server: Server, seconds: float = 1.0) -> float:
@@ -160,17 +168,16 @@ def _measure(
     with httpx.Client(timeout=60) as client:
         fill_plan_cache(client, servers["newsgraph"], options.fill_plans)
         for operation in options.operations:  # warm up: pools, plans, caches
-            for server in servers.values():
-                cpu_ms_per_request(client, server, pools.bodies(operation), 20)
+            cpu_ms_per_request(client, list(servers.values()), pools.bodies(operation), 20)
         idle = {name: round(idle_cpu_ms_per_second(server), 2) for name, server in servers.items()}
         for round_number in range(options.rounds):
-            order = SERVERS if round_number % 2 == 0 else SERVERS[::-1]
+            order = [
+                servers[name] for name in (SERVERS if round_number % 2 == 0 else SERVERS[::-1])
+            ]
             for operation in options.operations:
-                for name in order:
-                    spent = cpu_ms_per_request(
-                        client, servers[name], pools.bodies(operation), options.requests
-                    )
-                    figures.setdefault((operation, name), []).append(spent)
+                spent = cpu_ms_per_request(client, order, pools.bodies(operation), options.requests)
+                for name, ms in spent.items():
+                    figures.setdefault((operation, name), []).append(ms)
     operations: dict[str, Any] = {}
     for operation in options.operations:
         entry: dict[str, Any] = {
