@@ -3,16 +3,16 @@
     python -m bench.cpu [--n 100000] [--requests 300] [--rounds 3]
     python -m bench.cpu --quick        # N=2,000, 30 requests an operation
 
-Wall-clock figures mean little on a loaded machine; the CPU a server process spends
-on a request does not depend on what else runs. Both servers are started as in
-production (bench.servers), warmed up, then sent the same requests one at a time, in
-turn (each request to both servers before the next, so the machine's slow spells fall
-on both alike); the figure is the server process's CPU seconds (user + system, from
-/proc) over the requests, divided by their number, the median of the rounds. Idle work (MongoDB
+Wall-clock figures mean little on a loaded machine; the CPU a server process spends on a
+request does not depend on what else runs. Both servers are started as in production
+(bench.servers), warmed up, then sent the same requests one at a time, in turn (each
+request to both servers before the next, so the machine's slow spells fall on both
+alike); the figure is the server process's CPU seconds (user + system, from /proc) over
+the requests, divided by their number, the median of the rounds. Idle work (MongoDB
 heartbeats, the search follower) is measured over a second and reported beside, not
 subtracted. Also reported: each server's peak RSS after the run, with newsgraph's plan
-cache filled first (``--fill-plans``, PLAN_CACHE_SIZE distinct documents), and the
-peak RSS of newsgraph's search index build, which runs in a child process.
+cache filled first (``--fill-plans``, PLAN_CACHE_SIZE distinct documents), and the peak
+RSS of newsgraph's search index build, which runs in a child process.
 
 Writes bench/results/cpu.json and cpu.md.
 """

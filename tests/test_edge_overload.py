@@ -223,7 +223,7 @@ def test_a_full_queue_sheds_at_once_with_503_and_retry_after(
         assert "at capacity (1 requests running, 1 waiting)" in error["message"]
         assert elapsed < 0.5
         # Cheap endpoints are never queued behind the queries; but the shed connection
-        # is not read again for SHED_PAUSE_MS, by a timer of its own.
+        # is not read again for SHED_PAUSE_MS.
         # (/readyz may say the search index is not built yet: the held finds hold its
         # scan too; what matters is that it answers while the slot is held.)
         started = time.monotonic()
