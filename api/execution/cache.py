@@ -17,7 +17,7 @@ from graphql import (
 from graphql.execution.collect_fields import FragmentDetails
 from graphql.language import VariableNode
 
-from api.execution.plan import FieldPlan
+from api.execution.plan import Fields
 from api.lru import LRU
 
 # At most this many @skip/@include combinations of one operation are compiled.
@@ -47,7 +47,7 @@ class Entry:
     fragments: dict[str, FragmentDetails]
     directive_variables: tuple[str, ...]
     # By the values of directive_variables; None: left to the reference path.
-    plans: dict[tuple[object, ...], list[FieldPlan] | None] = field(default_factory=dict)
+    plans: dict[tuple[object, ...], Fields | None] = field(default_factory=dict)
 
 
 class PlanCache:

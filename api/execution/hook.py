@@ -30,7 +30,7 @@ from pymongo.errors import ConnectionFailure
 from strawberry.extensions import SchemaExtension
 
 from api.execution.cache import MAX_VARIANTS, Entry, PlanCache
-from api.execution.plan import FieldPlan, Unsupported, compile_operation
+from api.execution.plan import FieldPlan, Fields, Unsupported, compile_operation
 from api.execution.run import Run, execute
 from api.search.service import SearchService
 from api.settings import Settings
@@ -135,12 +135,12 @@ async def run_plan(
     return ExecutionResult(data=data)
 
 
-def _plan(entry: Entry, schema: Any, variables: VariableValues) -> list[FieldPlan] | None:
+def _plan(entry: Entry, schema: Any, variables: VariableValues) -> Fields | None:
     values = tuple(variables.coerced.get(name) for name in entry.directive_variables)
     if values in entry.plans:
         return entry.plans[values]
     try:
-        fields: list[FieldPlan] | None = compile_operation(
+        fields: Fields | None = compile_operation(
             schema, entry.fragments, entry.operation, variables
         )
     except Unsupported as exc:

@@ -32,6 +32,7 @@ from graphql.execution.collect_fields import (
 from graphql.execution.values import VariableValues, get_argument_values
 
 if TYPE_CHECKING:
+    from api.execution.fused import Builder
     from api.execution.run import Run
 
 # Builds one field of a source into ``out``: run, source, the field, out.
@@ -60,7 +61,7 @@ class FieldPlan:
         return get_argument_values(self.definition, self.nodes[0], variables)
 
     @cached_property
-    def children(self) -> list[FieldPlan]:
+    def children(self) -> Fields:
         """The fields selected under this one (its type is an object type)."""
         assert self.sub is not None
         return self.sub.fields()
@@ -76,6 +77,17 @@ class FieldPlan:
         return any(child.name == name for child in self.children)
 
 
+class Fields(list[FieldPlan]):
+    """A selection's fields for one type, in response order, and the builder fused
+    from their rules (``api.execution.fused``), made on first use."""
+
+    __slots__ = ("builder",)
+
+    def __init__(self, plans: list[FieldPlan]) -> None:
+        super().__init__(plans)
+        self.builder: Builder | None = None
+
+
 class Selection:
     """The fields under one field, per runtime type, compiled on first use (an
     interface's selection is compiled for the types actually met)."""
@@ -84,10 +96,10 @@ class Selection:
         self.compiler = compiler
         self.details = details
         self.named = named
-        self.by_type: dict[str, list[FieldPlan]] = {}
+        self.by_type: dict[str, Fields] = {}
         self.paths_by_type: dict[str, set[str]] = {}
 
-    def fields(self, type_name: str | None = None) -> list[FieldPlan]:
+    def fields(self, type_name: str | None = None) -> Fields:
         name = type_name or self.named.name
         compiled = self.by_type.get(name)
         if compiled is None:
@@ -122,7 +134,7 @@ class Compiler:
     variables: VariableValues
     operation: OperationDefinitionNode
 
-    def fields(self, runtime: GraphQLObjectType, grouped: GroupedFieldSet) -> list[FieldPlan]:
+    def fields(self, runtime: GraphQLObjectType, grouped: GroupedFieldSet) -> Fields:
         from api.execution.rules import rule_for
 
         plans = []
@@ -156,7 +168,7 @@ class Compiler:
                     static_args=static,
                 )
             )
-        return plans
+        return Fields(plans)
 
 
 def _uses_variables(node: FieldNode) -> bool:
@@ -178,7 +190,7 @@ def compile_operation(
     fragments: dict[str, FragmentDetails],
     operation: OperationDefinitionNode,
     variables: VariableValues,
-) -> list[FieldPlan]:
+) -> Fields:
     """The root fields of a query operation; Unsupported for anything else."""
     root = schema.query_type
     if root is None or operation.operation.value != "query":

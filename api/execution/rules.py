@@ -21,11 +21,12 @@ from api.execution.connections import (
     mentioned_in,
     owned,
 )
-from api.execution.plan import FieldPlan, Rule, Unsupported
+from api.execution.plan import FieldPlan, Fields, Rule, Unsupported
 from api.execution.rounds import Found, projection
 from api.execution.run import Run, build
 from api.execution.search import SEARCH_CONNECTION, SEARCH_EDGE, SEARCH_HIGHLIGHTS, search
 from api.execution.values import (
+    Constant,
     array,
     date_time,
     document,
@@ -61,14 +62,7 @@ NODE_COLLECTIONS = {
 }
 
 
-def _typename(type_name: str) -> Rule:
-    def rule(run: Run, source: Any, plan: FieldPlan, out: Doc) -> None:
-        out[plan.key] = type_name
-
-    return rule
-
-
-def _fields(plan: FieldPlan, type_name: str | None = None) -> list[FieldPlan]:
+def _fields(plan: FieldPlan, type_name: str | None = None) -> Fields:
     assert plan.sub is not None
     return plan.sub.fields(type_name)
 
@@ -415,7 +409,7 @@ RULES: dict[str, dict[str, Rule]] = {
 
 def rule_for(type_name: str, field_name: str) -> Rule:
     if field_name == "__typename":
-        return _typename(type_name)
+        return Constant(type_name)
     rule = RULES.get(type_name, {}).get(field_name)
     if rule is None:
         raise Unsupported(f"{type_name}.{field_name}")

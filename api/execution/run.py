@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from graphql.execution.values import VariableValues
 
-from api.execution.plan import FieldPlan
+from api.execution.fused import compile_builder
+from api.execution.plan import Fields
 from api.execution.rounds import Round, Seen
 from api.store.reads import Database
 
@@ -28,16 +29,16 @@ class Run:
         self.round = Round(self.seen)  # where the fields being built ask for their reads
 
 
-def build(run: Run, fields: list[FieldPlan], source: Any) -> dict[str, Any]:
+def build(run: Run, fields: Fields, source: Any) -> dict[str, Any]:
     """The response object for ``source``: every key in selection order, those that
     wait for a read set to None until their round fills them in."""
-    out: dict[str, Any] = {}
-    for plan in fields:
-        plan.rule(run, source, plan, out)
-    return out
+    builder = fields.builder
+    if builder is None:
+        builder = fields.builder = compile_builder(fields)
+    return builder(run, source)
 
 
-async def execute(run: Run, fields: list[FieldPlan]) -> dict[str, Any]:
+async def execute(run: Run, fields: Fields) -> dict[str, Any]:
     data = build(run, fields, None)
     while run.round:
         current, run.round = run.round, Round(run.seen)

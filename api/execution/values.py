@@ -96,20 +96,53 @@ def document(value: Any) -> dict[str, Any]:
     raise Unclean(f"not a document: {value!r}")
 
 
-# Rules for fields served from their source as they are, once checked.
+# Rules for fields served from their source as they are, once checked. Classes, not
+# closures, so that api.execution.fused can see what they do and write it inline.
+
+
+class FromSource:
+    """The field is ``read(source)``."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, read: Callable[[Any], Any]) -> None:
+        self.read = read
+
+    def __call__(self, run: Run, source: Any, plan: FieldPlan, out: dict[str, Any]) -> None:
+        out[plan.key] = self.read(source)
+
+
+class Stored:
+    """A stored field served as it is, once ``check`` has passed it."""
+
+    __slots__ = ("check", "default", "name")
+
+    def __init__(self, name: str, check: Callable[[Any], Any], default: Any = None) -> None:
+        self.name = name
+        self.check = check
+        self.default = default
+
+    def __call__(
+        self, run: Run, source: dict[str, Any], plan: FieldPlan, out: dict[str, Any]
+    ) -> None:
+        out[plan.key] = self.check(source.get(self.name, self.default))
+
+
+class Constant:
+    """The field is always ``value`` (``__typename`` on an object type)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, run: Run, source: Any, plan: FieldPlan, out: dict[str, Any]) -> None:
+        out[plan.key] = self.value
 
 
 def from_source(read: Callable[[Any], Any]) -> Rule:
-    def rule(run: Run, source: Any, plan: FieldPlan, out: dict[str, Any]) -> None:
-        out[plan.key] = read(source)
-
-    return rule
+    return FromSource(read)
 
 
 def stored(name: str, check: Callable[[Any], Any], default: Any = None) -> Rule:
-    """A stored field served as it is, once ``check`` has passed it."""
-
-    def rule(run: Run, source: dict[str, Any], plan: FieldPlan, out: dict[str, Any]) -> None:
-        out[plan.key] = check(source.get(name, default))
-
-    return rule
+    return Stored(name, check, default)
