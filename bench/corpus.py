@@ -187,9 +187,10 @@ class Corpus:
         self.seed = seed
         setup = random.Random(seed)
         self.providers = [self._provider(setup, i) for i in range(3000)]
-        self.provider_weights = _zipf_weights(len(self.providers))
+        # Cumulative, as random.choices would compute them on every call (same draws).
+        self.provider_weights = list(itertools.accumulate(_zipf_weights(len(self.providers))))
         self.topics = [self._topic(setup, i) for i in range(2000)]
-        self.topic_weights = _zipf_weights(len(self.topics))
+        self.topic_weights = list(itertools.accumulate(_zipf_weights(len(self.topics))))
         self.start = datetime(2019, 1, 1, tzinfo=UTC)
         self.words = vocabulary(VOCABULARY_SIZE, seed)
         # The most frequent word is in about one article in eight, a word of rank
@@ -216,7 +217,7 @@ class Corpus:
 
     def _provider_index(self, i: int) -> int:
         rng = random.Random(self.seed * 1_000_003 + i)
-        return rng.choices(range(len(self.providers)), self.provider_weights)[0]
+        return rng.choices(range(len(self.providers)), cum_weights=self.provider_weights)[0]
 
     def _sentence(self, rng: random.Random, words: int) -> str:
         picked = rng.choices(self.words, cum_weights=self.word_weights, k=words)
@@ -259,7 +260,7 @@ class Corpus:
             "published": rng.random() < 0.7,
             "provider": dict(provider),
             "topics": sorted(
-                set(rng.choices(self.topics, self.topic_weights, k=rng.randint(0, 4))),
+                set(rng.choices(self.topics, cum_weights=self.topic_weights, k=rng.randint(0, 4))),
                 key=self.topics.index,
             ),
             "images": self._images(rng, i, rng.randint(0, 3)),
@@ -279,7 +280,7 @@ class Corpus:
             url = self.url(target)
             provider = self.providers[self._provider_index(target)]
         else:
-            provider = rng.choices(self.providers, self.provider_weights)[0]
+            provider = rng.choices(self.providers, cum_weights=self.provider_weights)[0]
             url = f"https://www.{provider['domain']}/story/{rng.getrandbits(40):x}"
         item: dict[str, Any] = {
             "title": self._sentence(rng, rng.randint(6, 14)),

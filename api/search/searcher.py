@@ -123,6 +123,11 @@ def count_matches(searcher: tantivy.Searcher, query: Query) -> int:
     return int(result.count)  # type: ignore[attr-defined]  # missing from the stubs
 
 
+def _dated(lower: int | None, upper: int | None) -> Query:
+    """Published from ``lower`` to ``upper`` (milliseconds, both included)."""
+    return Query.range_query(SCHEMA, f.DATE, FieldType.Integer, lower, upper)
+
+
 def _key(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
     return str(searcher.doc(address).get_first(f.KEY))
 
@@ -240,29 +245,58 @@ class Search:
     def _keyset(
         self, snapshot: Snapshot, limit: int, bound: tuple[int, str] | None, order: Order
     ) -> list[tuple[str, str]]:
-        """(key, newest value) of up to ``limit`` matches past ``bound`` in ``order``:
-        the date range is inside the engine; articles of the bound's very
-        millisecond on the wrong side of its key are dropped here."""
-        query = self.query
-        if bound is not None:
-            date_ms = bound[0]
-            lower, upper = (None, date_ms) if order == Order.Desc else (date_ms, None)
-            dated = Query.range_query(SCHEMA, f.DATE, FieldType.Integer, lower, upper)
-            query = engine_query(self.parsed, self.where, [dated])
+        """(key, newest value) of up to ``limit`` matches past ``bound`` in ``order``.
+
+        tantivy orders by the integer date at about half the cost a match of the
+        (date, key) string, so the matches are ordered by date, and only the two
+        milliseconds that may hold ties, the bound's and the last one the page
+        reaches, are ordered by the string (matches of one millisecond, so few)."""
+        desc = order == Order.Desc
+        first = self._tied(snapshot, limit, bound, order) if bound is not None else []
+        if len(first) >= limit:
+            return first
+        strictly = None if bound is None else (None, bound[0] - 1) if desc else (bound[0] + 1, None)
+        query = self.query if strictly is None else self._within(_dated(*strictly))
+        searcher = snapshot.searcher
+        result = searcher.search(query, limit, count=False, order_by_field=f.DATE, order=order)
+        dated = [(int(v), _key(searcher, a)) for v, a in result.hits]
+        edge = dated[-1][0] if len(dated) == limit else None
+        # Every match of a date before the edge's came back; of the edge's, maybe not.
+        inside = sorted([d for d in dated if d[0] != edge], reverse=desc)
+        middle = [(key, f.newest_value(date, key)) for date, key in inside]
+        last = [] if edge is None else self._tied(snapshot, limit, (edge, ""), order, past=False)
+        return (first + middle + last)[:limit]
+
+    def _within(self, dates: Query) -> Query:
+        return engine_query(self.parsed, self.where, [dates])
+
+    def _tied(
+        self,
+        snapshot: Snapshot,
+        limit: int,
+        bound: tuple[int, str],
+        order: Order,
+        past: bool = True,
+    ) -> list[tuple[str, str]]:
+        """Up to ``limit`` matches of the bound's very millisecond in ``order``, only
+        those past its key when ``past``."""
+        date_ms, value = bound
+        tied = Query.range_query(
+            SCHEMA, f.DATE, FieldType.Integer, date_ms, date_ms, use_inverted_index=True
+        )
+        query = self._within(tied)
         searcher = snapshot.searcher
         extra = 0
         while True:
             result = searcher.search(
                 query, limit + extra, count=False, order_by_field=f.NEWEST, order=order
             )
-            found = [(str(v), a) for v, a in result.hits]
-            if bound is not None:
-                past = (lambda v: v < bound[1]) if order == Order.Desc else (lambda v: v > bound[1])
-                kept = [(v, a) for v, a in found if past(v)]
-            else:
-                kept = found
+            found = [str(v) for v, _ in result.hits]
+            kept = found
+            if past:
+                kept = [v for v in found if (v < value if order == Order.Desc else v > value)]
             if len(kept) >= limit or len(found) < limit + extra:
-                return [(v.split("|", 1)[1], v) for v, _ in kept[:limit]]
+                return [(v.split("|", 1)[1], v) for v in kept[:limit]]
             extra = extra * 2 + limit
 
     def _scores(self, snapshot: Snapshot, keys: list[str]) -> dict[str, float]:
