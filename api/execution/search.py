@@ -19,7 +19,7 @@ from api.execution.plan import FieldPlan, Rule
 from api.execution.rounds import Found
 from api.execution.run import Run, build
 from api.execution.values import floating, from_source, integer, opt_string, string
-from api.search.searcher import Hit, SearchPage
+from api.search.searcher import Hit, SearchPage, engine_page
 from storage.contract import ARTICLES
 
 Doc = dict[str, Any]
@@ -50,18 +50,23 @@ def search(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
         raise LookupError("no search service in this request's app")
     order = args["orderBy"].value  # SearchOrder's values are the searcher's orders
     query = run.search.search_built(args["query"], article_filter(args["filter"]), order)
-    page = query.page(page_window(args))
-    keys = [hit.key for hit in page.hits]
-    if not keys:
-        out[plan.key] = build(run, plan.children, SearchResults(page, []))
-        return
+    window = page_window(args)
     out[plan.key] = None
 
-    def then(docs: Found) -> None:
-        stored = [(hit, doc) for hit, doc in zip(page.hits, docs, strict=True) if doc is not None]
-        out[plan.key] = build(run, plan.children, SearchResults(page, stored))
+    def paged(page: SearchPage) -> None:
+        keys = [hit.key for hit in page.hits]
+        if not keys:
+            out[plan.key] = build(run, plan.children, SearchResults(page, []))
+            return
 
-    run.round.lookup(ARTICLES, "_id", keys, _article_paths(plan), then)
+        def then(docs: Found) -> None:
+            hits = zip(page.hits, docs, strict=True)
+            stored = [(hit, doc) for hit, doc in hits if doc is not None]
+            out[plan.key] = build(run, plan.children, SearchResults(page, stored))
+
+        run.round.lookup(ARTICLES, "_id", keys, _article_paths(plan), then)
+
+    run.round.call(lambda: engine_page(query, window), paged)
 
 
 def _article_paths(plan: FieldPlan) -> set[str]:

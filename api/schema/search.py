@@ -12,7 +12,7 @@ from api.schema.context import Info
 from api.schema.prefetch import prefetch
 from api.schema.projection import article_projection
 from api.schema.types import Article, PageInfo, Paging
-from api.search.searcher import NEWEST, RELEVANCE, Hit, SearchPage
+from api.search.searcher import NEWEST, RELEVANCE, Hit, SearchPage, engine_page
 from api.search.service import SearchService
 from api.store import reads
 from api.store.filters import ArticleConditions
@@ -87,7 +87,7 @@ async def search_connection(
 ) -> ArticleSearchConnection:
     service: SearchService = info.context.request.app.state.search
     search = await service.search(text, where, NEWEST if order is SearchOrder.NEWEST else RELEVANCE)
-    page = search.page(window(*paging))
+    page = await engine_page(search, window(*paging))
     extra = ("title", "excerpt") if _selects_highlights(info) else ()
     projection = article_projection(info, *extra) or reads.ARTICLE_PROJECTION
     keys = [hit.key for hit in page.hits]

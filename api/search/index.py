@@ -191,14 +191,17 @@ class SearchIndex:
         """Drops the resume token: the next follower start rebuilds."""
         self.save_token(None)
 
-    # Reading: on the event loop.
+    # Reading: refreshed on the event loop, read from worker threads too (a search's
+    # engine work runs in one, api.search.searcher), so a new snapshot is in
+    # ``snapshots`` before ``generation`` names it.
 
     def refresh(self) -> None:
         """Makes committed changes visible: a new snapshot."""
         self.index.reload()
-        self.generation += 1
+        generation = self.generation + 1
         now = time.monotonic()
-        self.snapshots[self.generation] = Snapshot(self.generation, self.index.searcher(), now)
+        self.snapshots[generation] = Snapshot(generation, self.index.searcher(), now)
+        self.generation = generation
         for generation in [
             g for g, s in self.snapshots.items() if now - s.taken > SNAPSHOT_SECONDS
         ]:

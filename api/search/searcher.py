@@ -3,6 +3,7 @@ the highlights. The articles themselves are then read from MongoDB by key."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -130,6 +131,13 @@ def _dated(lower: int | None, upper: int | None) -> Query:
 
 def _key(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
     return str(searcher.doc(address).get_first(f.KEY))
+
+
+async def engine_page(search: Search, window: Window) -> SearchPage:
+    """``search.page(window)`` in a worker thread: at a million articles the engine
+    takes milliseconds (it scores every match) with the GIL released, and the event
+    loop serves other requests meanwhile instead of waiting for it."""
+    return await asyncio.to_thread(search.page, window)
 
 
 class Search:
