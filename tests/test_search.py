@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
+from api.search import searcher
 from api.settings import Settings
 from loaders.load import load_paths
 from tests.articles import write_article
@@ -102,6 +104,37 @@ def test_membership_phrases_exclusions(
     assert found["totalCount"] == len(expected)
     scores = [e["score"] for e in found["edges"]]
     assert scores == sorted(scores, reverse=True) and all(s > 0 for s in scores)
+
+
+def test_a_costly_page_runs_in_a_worker_thread_with_the_same_answer(
+    corpus: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On this small corpus no page is costly; with the threshold at one posting
+    every page is, and each executor then pages in the event loop's worker threads
+    with the same answers (the oracle's, and byte-identical between executors)."""
+    api, _, known = corpus
+    threads: list[str] = []
+    page = searcher.Search.page
+
+    def recorded(self: searcher.Search, window: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return page(self, window)
+
+    monkeypatch.setattr(searcher.Search, "page", recorded)
+    search(api, "storm vote police")
+    assert threads and not any(name.startswith("asyncio") for name in threads)
+    threads.clear()
+    monkeypatch.setattr(searcher, "THREAD_POSTINGS", 1)
+    for q, words, phrases, excluded in QUERIES[:3]:
+        found = search(api, q)
+        assert {e["node"]["id"] for e in found["edges"]} == ids(
+            hits(known, words, phrases, excluded)
+        )
+    by_date = search(api, "storm vote police", f={"category": "sport"}, order="NEWEST")
+    expected = hits(known, ["storm", "vote", "police"], f={"category": "sport"})
+    assert [e["node"]["id"] for e in by_date["edges"]] == newest(expected)
+    # Both executors (the reference twin answers every request too), in threads.
+    assert len(threads) >= 8 and all(name.startswith("asyncio") for name in threads), threads
 
 
 FILTERS: list[dict[str, Any]] = [

@@ -66,7 +66,10 @@ def search(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
 
         run.round.lookup(ARTICLES, "_id", keys, _article_paths(plan), then)
 
-    run.round.call(lambda: engine_page(query, window), paged)
+    if query.costly():
+        run.round.call(lambda: engine_page(query, window), paged)
+    else:
+        paged(query.page(window))
 
 
 def _article_paths(plan: FieldPlan) -> set[str]:

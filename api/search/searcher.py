@@ -133,10 +133,16 @@ def _key(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
     return str(searcher.doc(address).get_first(f.KEY))
 
 
+# Engine work over this many postings (about 0.2 ms: the engine visits every match,
+# some 10 ns each) runs in a worker thread; less is done at once, as a worker
+# thread's hand-off costs about 0.1 ms.
+THREAD_POSTINGS = 20_000
+
+
 async def engine_page(search: Search, window: Window) -> SearchPage:
-    """``search.page(window)`` in a worker thread: at a million articles the engine
-    takes milliseconds (it scores every match) with the GIL released, and the event
-    loop serves other requests meanwhile instead of waiting for it."""
+    """``search.page(window)`` in a worker thread: at a million articles a common
+    word's page takes milliseconds, with the GIL released, and the event loop serves
+    other requests meanwhile instead of waiting for it."""
     return await asyncio.to_thread(search.page, window)
 
 
@@ -152,6 +158,21 @@ class Search:
         self.order = order
         self.kind = query_kind(text, where, order)
         self.query = engine_query(parsed, where)
+
+    def costly(self) -> bool:
+        """Whether the page is worth a worker thread (``engine_page``): the postings
+        of its words, phrases and exclusions in both fields, from the index's term
+        statistics."""
+        searcher = self.index.current.searcher
+        if searcher.num_docs < THREAD_POSTINGS:
+            return False  # a small index: no page costs a hand-off
+        postings = 0
+        for terms in [*self.parsed.positive, *self.parsed.excluded]:
+            for term in terms:
+                postings += searcher.doc_freq(f.TITLE, term) + searcher.doc_freq(f.EXCERPT, term)
+                if postings >= THREAD_POSTINGS:
+                    return True
+        return False
 
     def page(self, window: Window) -> SearchPage:
         if self.order == NEWEST:
