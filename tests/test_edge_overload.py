@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -299,3 +300,73 @@ def test_overload_settings_have_the_documented_defaults_and_variables() -> None:
         assert f"| `{name}` | `{default}` |" in readme, name
     with pytest.raises(SettingsError, match="MAX_CONCURRENT_REQUESTS='0' is not valid"):
         Settings.from_env({"MAX_CONCURRENT_REQUESTS": "0"})
+
+
+@contextmanager
+def gate_held_full(
+    failpoint_mongo: MongoClient[Any], serve_api: Any, **settings: Any
+) -> Iterator[ServedAPI]:
+    """An API whose one execution slot is held by a query (its find held in mongod)
+    and whose queue is empty, ADMISSION_QUEUE=0 unless given: full until released."""
+    host, port = failpoint_mongo.address
+    api: ServedAPI = serve_api(
+        mongodb_uri=f"mongodb://{host}:{port}/?directConnection=true",
+        database=DATABASE,
+        request_deadline_ms=20_000,
+        **{"max_concurrent_requests": 1, "admission_queue": 0, **settings},
+    )
+    results: list[httpx.Response] = []
+    hold_finds(failpoint_mongo, True)
+    try:
+        running = post_in_thread(api, results)
+        wait_for(lambda: len(api_finds(failpoint_mongo)) == 1)
+        yield api
+    finally:
+        hold_finds(failpoint_mongo, False)
+    running.join(30)
+    assert [response.status_code for response in results] == [200]
+
+
+def test_what_a_shed_connection_sends_during_its_pause_is_answered_after_it(
+    failpoint_mongo: MongoClient[Any], serve_api: Any
+) -> None:
+    request = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n"
+    )
+    big = b'{"query":"{a}"}' + b" " * 100_000  # past uvicorn's high-water mark
+    with (
+        gate_held_full(failpoint_mongo, serve_api, shed_pause_ms=300) as api,
+        open_socket(api) as sock,
+    ):
+        sock.sendall(request % 15 + b'{"query":"{a}"}')
+        first = sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 503 ")
+        # Sent at once, but held until the pause is over: then parsed and refused too.
+        sock.sendall(request % len(big) + big + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        sock.settimeout(10)
+        while received.count(b"HTTP/1.1 ") < 2:
+            received += sock.recv(65536)
+        assert received.startswith(b"HTTP/1.1 503 "), received[:80]
+        assert b"HTTP/1.1 200 " in received
+        assert metric(api, 'newsgraph_requests_shed_total{reason="queue_full"}') == 2
+
+
+def test_a_shed_connection_left_idle_closes_at_the_keep_alive_timeout(
+    failpoint_mongo: MongoClient[Any], serve_api: Any
+) -> None:
+    with (
+        gate_held_full(failpoint_mongo, serve_api, shed_pause_ms=300, keep_alive_timeout=1) as api,
+        open_socket(api) as sock,
+    ):
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 15\r\n\r\n{"query":"{a}"}'
+        )
+        answered = time.monotonic()
+        received, closed = read_until_closed(sock, timeout=10)
+        assert received.startswith(b"HTTP/1.1 503 ")
+        # The keep-alive timeout counts from the 503, not from the end of the pause.
+        assert closed - answered >= 0.9
+        assert metric(api, 'newsgraph_connections_closed_total{reason="idle"}') == 1

@@ -21,10 +21,12 @@ timeouts: its only one is the keep-alive timeout, between requests).
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any
 
 import httptools
 import orjson
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.http.admission import RETRY_AFTER_S, SHED, Gate, overloaded_body
@@ -71,14 +73,19 @@ class GuardedProtocol(HttpToolsProtocol):
     phase: str | None = None  # "header_timeout" or "body_timeout" while one runs
     phase_since = 0.0  # loop.time() when it began
     shedding: bool = False  # the current request is refused: read it, then 503
-    resuming: asyncio.TimerHandle | None = None  # reads a shed connection again
+    # While a shed connection's pause runs: the bytes it sends, parsed when it ends.
+    held: list[bytes] | None = None
+    held_size = 0
+    held_paused = False  # reading paused: the client sent more than HIGH_WATER_LIMIT
     sweeping: bool = False  # set on the class bound to one server (guarded_protocol)
+    pauses: Pauses  # set on the class bound to one server, with sweeping
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         connections = self.connections
         if not type(self).sweeping:
             type(self).sweeping = True
+            type(self).pauses = Pauses(self.loop, self.shed_pause)
             self.metrics.connections.set_function(lambda: len(connections))
             self.loop.call_later(SWEEP_S, _sweep, self.loop, connections)
         if len(connections) > self.max_connections:
@@ -90,10 +97,19 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._watch(None)
-        if self.resuming is not None:
-            self.resuming.cancel()
-            self.resuming = None
+        self.held = None
         super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        held = self.held
+        if held is None:
+            super().data_received(data)
+            return
+        held.append(data)
+        self.held_size += len(data)
+        if self.held_size > HIGH_WATER_LIMIT and not self.flow.read_paused:
+            self.held_paused = True
+            self.flow.pause_reading()
 
     # The parser's callbacks: a message begins at its first byte.
     def on_message_begin(self) -> None:
@@ -151,14 +167,34 @@ class GuardedProtocol(HttpToolsProtocol):
             self._pause_after_shedding()
 
     def _pause_after_shedding(self) -> None:
-        if self.shed_pause > 0 and self.resuming is None:
-            # A timer of its own, not the sweep's: the sweep's steps would stretch a
-            # pause of SHED_PAUSE_MS to up to SHED_PAUSE_MS + SWEEP_S.
-            self.flow.pause_reading()
-            self.resuming = self.loop.call_later(self.shed_pause, self._resume)
+        """Parse nothing more from this connection for SHED_PAUSE_MS. Its reader stays
+        registered and what arrives meanwhile is held, not parsed: pausing and resuming
+        reads through the selector, with a timer of its own, cost as much again as
+        the refusal. The keep-alive timer starts only if the pause ends idle."""
         self._unset_keepalive_if_required()
+        if self.shed_pause <= 0:
+            self._keep_alive(self.timeout_keep_alive)
+        elif self.held is None:
+            self.held = []
+            self.held_size = 0
+            self.pauses.add(self)
+
+    def end_pause(self) -> None:
+        """The pause is over: parse what arrived during it, or wait idle."""
+        held, self.held = self.held, None
+        if held is None or self.transport.is_closing():
+            return
+        if self.held_paused:
+            self.held_paused = False
+            self.flow.resume_reading()
+        if held:
+            self.data_received(b"".join(held))
+        else:  # idle since the 503: the keep-alive timeout counts from it
+            self._keep_alive(self.timeout_keep_alive - self.shed_pause)
+
+    def _keep_alive(self, delay: float) -> None:
         self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
+            max(delay, 0.0), self.timeout_keep_alive_handler
         )
 
     def sweep(self, now: float) -> None:
@@ -167,11 +203,6 @@ class GuardedProtocol(HttpToolsProtocol):
             limit = self.header_timeout if self.phase == "header_timeout" else self.body_timeout
             if now - self.phase_since >= limit:
                 self._expired(self.phase)
-
-    def _resume(self) -> None:
-        self.resuming = None
-        if not self.transport.is_closing():
-            self.flow.resume_reading()
 
     def timeout_keep_alive_handler(self) -> None:
         if not self.transport.is_closing():
@@ -192,6 +223,33 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
             self.transport.write(self.timed_out[phase])
         self.transport.close()
+
+
+class Pauses:
+    """The shed connections whose pause runs, in the order their pauses end (they all
+    last SHED_PAUSE_MS, so arrival order is that order), under one timer: the
+    head's end. Each is ended at its time or, on a busy loop, as soon after as the
+    loop gets to it, together with the others due then."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, pause: float) -> None:
+        self.loop = loop
+        self.pause = pause
+        self.running: deque[tuple[float, GuardedProtocol]] = deque()
+        self.timer: asyncio.TimerHandle | None = None
+
+    def add(self, protocol: GuardedProtocol) -> None:
+        self.running.append((self.loop.time() + self.pause, protocol))
+        if self.timer is None:
+            self.timer = self.loop.call_at(self.running[0][0], self._due)
+
+    def _due(self) -> None:
+        self.timer = None
+        running = self.running
+        now = self.loop.time()
+        while running and running[0][0] <= now:
+            running.popleft()[1].end_pause()
+        if running:
+            self.timer = self.loop.call_at(running[0][0], self._due)
 
 
 def _sweep(loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
