@@ -8,6 +8,7 @@ hold the API's MongoDB operations as long as a test needs."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import socket
 import threading
@@ -19,11 +20,13 @@ from typing import Any
 import httpx
 import pytest
 from pymongo import MongoClient
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.settings import Settings, SettingsError
 from loaders.load import load_paths
 from storage.mongod import Mongod
 from tests.conftest import ROOT, SEEDS, ServedAPI
+from tests.live import Client
 
 DATABASE = "overload"
 PAGE = "{ articles(first: 1) { nodes { title } } }"
@@ -325,6 +328,74 @@ def gate_held_full(
         hold_finds(failpoint_mongo, False)
     running.join(30)
     assert [response.status_code for response in results] == [200]
+
+
+def exchange(api: ServedAPI, request: bytes) -> bytes:
+    """One request on a connection of its own; the response's head and body."""
+    with open_socket(api) as sock:
+        sock.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(65536)
+        head, _, rest = received.partition(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        return head + b"\r\n\r\n" + rest
+
+
+def test_while_the_gate_is_full_only_graphql_requests_are_refused_and_others_keep_their_headers(
+    failpoint_mongo: MongoClient[Any], serve_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # How often uvicorn's request state is built: a refused request should not
+    # cost it (its head is collected raw and dropped), any other gets it in full.
+    built: list[bytes] = []
+    begin = HttpToolsProtocol.on_message_begin
+
+    def counted(protocol: HttpToolsProtocol) -> None:
+        built.append(b"")
+        begin(protocol)
+
+    monkeypatch.setattr(HttpToolsProtocol, "on_message_begin", counted)
+    origin = "https://news.example"
+    with gate_held_full(failpoint_mongo, serve_api, cors_origins=(origin,)) as api:
+        before = len(built)
+        shed = exchange(
+            api,
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 15\r\n\r\n{"query":"{a}"}',
+        )
+        by_get = exchange(api, b"GET /graphql?query=%7Ba%7D HTTP/1.1\r\nHost: x\r\n\r\n")
+        for response in (shed, by_get):
+            # Refused by the protocol: no task ran, so no middleware added an id.
+            assert response.startswith(b"HTTP/1.1 503 "), response[:80]
+            assert b"x-request-id" not in response.lower()
+        assert len(built) == before
+
+        # Header names as sent, in upper case: uvicorn's lowercasing must be replayed.
+        healthz = exchange(api, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-REQUEST-ID: kept-1\r\n\r\n")
+        assert healthz.startswith(b"HTTP/1.1 200 "), healthz[:80]
+        assert b"x-request-id: kept-1\r\n" in healthz
+        preflight = api.client.options(
+            "/graphql",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,x-request-id",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == origin
+        assert "x-request-id" in preflight.headers["access-control-allow-headers"].lower()
+
+        async def subscribe() -> None:  # the upgrade's headers, its subprotocol included
+            client = await Client.open(api)
+            await client.ws.close()
+
+        asyncio.run(asyncio.wait_for(subscribe(), 10))
+        assert len(built) >= before + 3
+        shed_total = 'newsgraph_requests_shed_total{reason="queue_full"}'
+        assert metric(api, shed_total) == 2
 
 
 def test_what_a_shed_connection_sends_during_its_pause_is_answered_after_it(

@@ -73,6 +73,8 @@ class GuardedProtocol(HttpToolsProtocol):
     phase: str | None = None  # "header_timeout" or "body_timeout" while one runs
     phase_since = 0.0  # loop.time() when it began
     shedding: bool = False  # the current request is refused: read it, then 503
+    # The raw headers of a request begun while the gate was full (on_message_begin).
+    deferred: list[tuple[bytes, bytes]] | None = None
     # While a shed connection's pause runs: the bytes it sends, parsed when it ends.
     held: list[bytes] | None = None
     held_size = 0
@@ -113,15 +115,39 @@ class GuardedProtocol(HttpToolsProtocol):
 
     # The parser's callbacks: a message begins at its first byte.
     def on_message_begin(self) -> None:
-        super().on_message_begin()
         self._watch("header_timeout")  # the first request's keeps the connection's start
+        if self._may_shed():
+            # Likely to be refused: keep the raw URL and headers, and build uvicorn's
+            # request (the scope, lowercased headers) from them only if it is not.
+            self.url = b""
+            self.deferred = []
+            return
+        super().on_message_begin()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        deferred = self.deferred
+        if deferred is None:
+            super().on_header(name, value)
+        else:
+            deferred.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._watch("body_timeout")
+        deferred, self.deferred = self.deferred, None
         if self._should_shed():
             self.shedding = True
             return
+        if deferred is not None:
+            self._replay(deferred)
         super().on_headers_complete()
+
+    def _replay(self, headers: list[tuple[bytes, bytes]]) -> None:
+        """uvicorn's callbacks for a request whose head was only collected."""
+        url = self.url
+        super().on_message_begin()
+        self.url = url
+        for name, value in headers:
+            super().on_header(name, value)
 
     def on_body(self, body: bytes) -> None:
         if not self.shedding:
@@ -135,17 +161,25 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         super().on_message_complete()
 
-    def _should_shed(self) -> bool:
-        """Shed here, before any task or middleware exists, when the gate is full and
-        this is a GraphQL request with nothing of this connection's still being
-        answered (so the 503 cannot overtake an earlier response)."""
+    def _may_shed(self) -> bool:
+        """The gate is full and nothing of this connection's is still being answered
+        (so a 503 cannot overtake an earlier response)."""
         return (
             self.gate.full()
             and (self.cycle is None or self.cycle.response_complete)
             and not self.pipeline
-            and self.parser.get_method() != b"OPTIONS"
-            and not self.parser.should_upgrade()
-            and httptools.parse_url(self.url).path in ADMITTED_PATHS
+        )
+
+    def _should_shed(self) -> bool:
+        """Shed here, before any task or middleware exists: _may_shed(), for a
+        GraphQL request (not a CORS preflight or a WebSocket upgrade)."""
+        return self._may_shed() and not self.parser.should_upgrade() and self._gated()
+
+    def _gated(self) -> bool:
+        """A request AdmissionMiddleware admits (OPTIONS: CORS answers preflights)."""
+        url = self.url
+        return self.parser.get_method() != b"OPTIONS" and (
+            url in ADMITTED_PATHS or httptools.parse_url(url).path in ADMITTED_PATHS
         )
 
     def _shed(self) -> None:
