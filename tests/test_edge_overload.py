@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import select
 import socket
 import threading
 import time
@@ -22,6 +23,7 @@ import pytest
 from pymongo import MongoClient
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.http.admission import Gate
 from api.settings import Settings, SettingsError
 from loaders.load import load_paths
 from storage.mongod import Mongod
@@ -441,3 +443,37 @@ def test_a_shed_connection_left_idle_closes_at_the_keep_alive_timeout(
         # The keep-alive timeout counts from the 503, not from the end of the pause.
         assert closed - answered >= 0.9
         assert metric(api, 'newsgraph_connections_closed_total{reason="idle"}') == 1
+
+
+def test_a_burst_within_capacity_is_admitted_and_what_exceeds_it_refused_in_the_protocol(
+    failpoint_mongo: MongoClient[Any], serve_api: Any
+) -> None:
+    # One slot (held) and a queue of 4: of a burst of 8 sent at once, 4 wait and 4
+    # are refused, by the protocol even when all 8 heads are read in one turn of the
+    # loop, before any of their tasks has reached the gate.
+    query = b'{"query":"{ __typename }"}'
+    request = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(query), query)
+    )
+    with gate_held_full(failpoint_mongo, serve_api, admission_queue=4) as api:
+        socks = [open_socket(api) for _ in range(8)]
+        for sock in socks:
+            sock.sendall(request)
+        wait_for(lambda: metric(api, "newsgraph_requests_queued") == 4)
+        wait_for(lambda: metric(api, 'newsgraph_requests_shed_total{reason="queue_full"}') == 4)
+        gate: Gate = api.app.state.gate
+        assert gate.arriving == 0
+        refused = [sock for sock in socks if select.select([sock], [], [], 0.2)[0]]
+        assert len(refused) == 4
+        for sock in refused:
+            response, _ = read_until_closed(sock, timeout=5)
+            assert response.startswith(b"HTTP/1.1 503 "), response[:80]
+            assert b"x-request-id" not in response.lower()
+    for sock in socks:
+        if sock not in refused:  # queued, then run once the slot was free
+            response, _ = read_until_closed(sock, timeout=10)
+            assert response.startswith(b"HTTP/1.1 200 "), response[:80]
+    for sock in socks:
+        sock.close()
+    assert gate.arriving == 0

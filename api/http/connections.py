@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 import httptools
 import orjson
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.http.admission import RETRY_AFTER_S, SHED, Gate, overloaded_body
+from api.http.admission import ARRIVAL, RETRY_AFTER_S, SHED, Arrival, Gate, overloaded_body
 from api.http.load_metrics import LoadMetrics
 from api.settings import Settings
 
@@ -75,6 +75,7 @@ class GuardedProtocol(HttpToolsProtocol):
     shedding: bool = False  # the current request is refused: read it, then 503
     # The raw headers of a request begun while the gate was full (on_message_begin).
     deferred: list[tuple[bytes, bytes]] | None = None
+    arrival: Arrival | None = None  # the last request, until it reaches the gate
     # While a shed connection's pause runs: the bytes it sends, parsed when it ends.
     held: list[bytes] | None = None
     held_size = 0
@@ -99,6 +100,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._watch(None)
+        self._arrived()
         self.held = None
         super().connection_lost(exc)
 
@@ -139,7 +141,15 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         if deferred is not None:
             self._replay(deferred)
+        previous = self.cycle
         super().on_headers_complete()
+        if (
+            self.cycle is not previous
+            and (previous is None or previous.response_complete)  # its task starts now
+            and self._gated()
+        ):
+            self.arrival = Arrival(self.gate)
+            cast("dict[str, Any]", self.scope)[ARRIVAL] = self.arrival
 
     def _replay(self, headers: list[tuple[bytes, bytes]]) -> None:
         """uvicorn's callbacks for a request whose head was only collected."""
@@ -162,10 +172,11 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def _may_shed(self) -> bool:
-        """The gate is full and nothing of this connection's is still being answered
-        (so a 503 cannot overtake an earlier response)."""
+        """The gate is full, counting the requests on their way to it, and nothing of
+        this connection's is still being answered (so a 503 cannot overtake an
+        earlier response)."""
         return (
-            self.gate.full()
+            self.gate.full_ahead()
             and (self.cycle is None or self.cycle.response_complete)
             and not self.pipeline
         )
@@ -182,6 +193,12 @@ class GuardedProtocol(HttpToolsProtocol):
             url in ADMITTED_PATHS or httptools.parse_url(url).path in ADMITTED_PATHS
         )
 
+    def _arrived(self) -> None:
+        """This connection's last request has reached the middleware, or never will."""
+        if self.arrival is not None:
+            self.arrival.done()
+            self.arrival = None
+
     def _shed(self) -> None:
         self.metrics.request_shed("queue_full")
         if not self.parser.should_keep_alive():
@@ -196,6 +213,7 @@ class GuardedProtocol(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def on_response_complete(self) -> None:
+        self._arrived()
         super().on_response_complete()
         if self.scope.get(SHED) and not self.transport.is_closing():
             self._pause_after_shedding()
