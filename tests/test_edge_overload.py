@@ -14,7 +14,7 @@ import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,6 +24,7 @@ from pymongo import MongoClient
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.http.admission import Gate
+from api.http.connections import Pauses
 from api.settings import Settings, SettingsError
 from loaders.load import load_paths
 from storage.mongod import Mongod
@@ -228,8 +229,8 @@ def test_a_full_queue_sheds_at_once_with_503_and_retry_after(
         assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert "at capacity (1 requests running, 1 waiting)" in error["message"]
         assert elapsed < 0.5
-        # Cheap endpoints are never queued behind the queries; but the shed connection
-        # is not read again for SHED_PAUSE_MS.
+        # Cheap endpoints are never queued behind the queries; but what the shed
+        # connection sends next is not parsed before SHED_PAUSE_MS.
         # (/readyz may say the search index is not built yet: the held finds hold its
         # scan too; what matters is that it answers while the slot is held.)
         started = time.monotonic()
@@ -477,3 +478,62 @@ def test_a_burst_within_capacity_is_admitted_and_what_exceeds_it_refused_in_the_
     for sock in socks:
         sock.close()
     assert gate.arriving == 0
+
+
+class _CountingLoop:
+    """The loop, as Pauses sees it, counting the timers it has pending."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending = 0
+        self.most = 0
+
+    def time(self) -> float:
+        return self.loop.time()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        self.pending += 1
+        self.most = max(self.most, self.pending)
+
+        def fire() -> None:
+            self.pending -= 1
+            callback()
+
+        return self.loop.call_at(when, fire)
+
+
+def test_pauses_end_in_order_never_early_under_one_timer() -> None:
+    # Each connection is refused again as its pause ends (as under overload), which
+    # begins its next pause from within the timer's callback.
+    async def scenario() -> tuple[_CountingLoop, list[float]]:
+        loop = _CountingLoop(asyncio.get_running_loop())
+        pauses = Pauses(loop, 0.01)  # type: ignore[arg-type]
+        lateness: list[float] = []
+        done = asyncio.Event()
+
+        class Refused:
+            left = 5
+            since = 0.0
+
+            def pause(self) -> None:
+                self.since = loop.time()
+                pauses.add(self)  # type: ignore[arg-type]
+
+            def end_pause(self) -> None:
+                lateness.append(loop.time() - self.since - 0.01)
+                self.left -= 1
+                if self.left:
+                    self.pause()
+                elif all(c.left == 0 for c in connections):
+                    done.set()
+
+        connections = [Refused() for _ in range(20)]
+        for connection in connections:
+            connection.pause()
+        await asyncio.wait_for(done.wait(), 10)
+        return loop, lateness
+
+    loop, lateness = asyncio.run(scenario())
+    assert len(lateness) == 100
+    assert min(lateness) >= -1e-6  # never before SHED_PAUSE_MS
+    assert loop.most == 1 and loop.pending == 0

@@ -10,12 +10,14 @@ timeouts: its only one is the keep-alive timeout, between requests).
   already open are served as before. WebSocket connections count: uvicorn keeps
   them in the same set as HTTP ones.
 - Idle keep-alive connections close after ``KEEP_ALIVE_TIMEOUT`` (uvicorn's own).
-- Shedding's cheap path: while the admission gate (api.http.admission) is full, a
-  GraphQL request is answered 503 here, from bytes made once, before any task or
-  middleware exists; and a connection whose request was shed is not read again for
-  ``SHED_PAUSE_MS``. A client that retries at once in a loop would otherwise take
-  the CPU the admitted requests need: under overload most requests are refused,
-  and each costs the event loop a parse, a task and a trip through the app.
+- Shedding's cheap path: while the admission gate (api.http.admission) is full,
+  counting the requests already on their way to it, a GraphQL request is answered
+  503 here, from bytes made once, before any task or middleware exists (and before
+  uvicorn builds its request: its head is only collected until it is known to be
+  refused); and nothing more a shed connection sends is parsed for
+  ``SHED_PAUSE_MS`` (it is held meanwhile). A client that retries at once in a loop
+  would otherwise take the CPU the admitted requests need: under overload most
+  requests are refused, and each costs the event loop a read, a parse and a write.
 """
 
 from __future__ import annotations
@@ -288,20 +290,25 @@ class Pauses:
         self.pause = pause
         self.running: deque[tuple[float, GuardedProtocol]] = deque()
         self.timer: asyncio.TimerHandle | None = None
+        self.ending = False  # in _due: a pause begun by end_pause() must not add a timer
 
     def add(self, protocol: GuardedProtocol) -> None:
         self.running.append((self.loop.time() + self.pause, protocol))
-        if self.timer is None:
+        if self.timer is None and not self.ending:
             self.timer = self.loop.call_at(self.running[0][0], self._due)
 
     def _due(self) -> None:
         self.timer = None
+        self.ending = True
         running = self.running
         now = self.loop.time()
-        while running and running[0][0] <= now:
-            running.popleft()[1].end_pause()
-        if running:
-            self.timer = self.loop.call_at(running[0][0], self._due)
+        try:
+            while running and running[0][0] <= now:
+                running.popleft()[1].end_pause()
+        finally:
+            self.ending = False
+            if running:
+                self.timer = self.loop.call_at(running[0][0], self._due)
 
 
 def _sweep(loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
