@@ -8,7 +8,7 @@ A fresh ``python -m api`` with one execution slot and no queue
 MongoDB find held in mongod by a failpoint (so it costs nothing while held), and wrk
 drives ``--connections`` keep-alive connections posting the home query in a loop:
 every one of them is refused. The server's CPU time (its threads' schedstat)
-over the run, less its idle rate measured just before, divided by the refusals
+over the run, less its idle rate measured just before and after, divided by the refusals
 counted in /metrics (``newsgraph_requests_shed_total``), is the cost of one. CPU
 time, unlike wall-clock figures, hardly depends on what else the machine runs.
 Writes bench/results/refusal-cost.json and .md.
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import statistics
 import sys
@@ -46,7 +47,7 @@ GATE_ENV = {
     "ADMISSION_QUEUE": "0",
     "REQUEST_DEADLINE_MS": "600000",  # the held query must outlast the runs
 }
-IDLE_S = 2.0
+IDLE_S = 3.0
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Round:
     seconds: float
     cpu_s: float  # the server's, during the run
     idle_cpu_s: float  # its idle rate times the run's length, subtracted
+    system_share: float  # of cpu_s, in the kernel (the sockets, epoll)
     us_per_refusal: float
     refusals_per_s: float
     core_share: float  # of one core, the refusals' CPU
@@ -68,6 +70,13 @@ def cpu_seconds(pid: int) -> float:
         with contextlib.suppress(FileNotFoundError):  # a thread that just ended
             total += int((task / "schedstat").read_text().split()[0])
     return total / 1e9
+
+
+def user_system(pid: int) -> tuple[float, float]:
+    """The process's user and system CPU seconds (in ticks of 10 ms: for the split)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def shed_count(server: Server) -> int:
@@ -101,29 +110,39 @@ def hold_the_slot(server: Server) -> threading.Thread:
     return holder
 
 
-def measure(server: Server, connections: int, duration: int) -> Round:
-    pid = server.process.pid
+def idle_rate(pid: int) -> float:
+    """The server's CPU seconds per second with no requests (its MongoDB monitors,
+    the sweep, the search follower)."""
     before = cpu_seconds(pid)
     time.sleep(IDLE_S)
-    idle_rate = (cpu_seconds(pid) - before) / IDLE_S
+    return (cpu_seconds(pid) - before) / IDLE_S
+
+
+def measure(server: Server, connections: int, duration: int) -> Round:
+    pid = server.process.pid
+    idle_before = idle_rate(pid)
     shed_before, cpu_before, started = shed_count(server), cpu_seconds(pid), time.monotonic()
+    _, system_before = user_system(pid)
     run_wrk(server.url, body("home", {}), duration, connections)
     cpu_after, seconds = cpu_seconds(pid), time.monotonic() - started
+    _, system_after = user_system(pid)
     refusals = shed_count(server) - shed_before
-    idle_cpu = idle_rate * seconds
+    idle = (idle_before + idle_rate(pid)) / 2  # the rate before and after, for its drift
+    idle_cpu = idle * seconds
     busy = cpu_after - cpu_before - idle_cpu
     result = Round(
         refusals=refusals,
         seconds=round(seconds, 2),
         cpu_s=round(cpu_after - cpu_before, 3),
         idle_cpu_s=round(idle_cpu, 3),
+        system_share=round((system_after - system_before) / (cpu_after - cpu_before), 2),
         us_per_refusal=round(busy / refusals * 1e6, 1),
         refusals_per_s=round(refusals / seconds, 1),
         core_share=round(busy / seconds, 3),
     )
     log(
-        f"{refusals} refusals in {seconds:.1f} s (idle {idle_rate:.1%} of a core): "
-        f"{result.us_per_refusal} us each, "
+        f"{refusals} refusals in {seconds:.1f} s (idle {idle:.1%} of a core): "
+        f"{result.us_per_refusal} us each ({result.system_share:.0%} of all in the kernel), "
         f"{result.refusals_per_s}/s, {result.core_share:.0%} of a core"
     )
     return result
