@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -60,13 +60,14 @@ def storage_fingerprint() -> str:
 
 
 @contextmanager
-def loaded_mongod(n: int, seed: int) -> Iterator[str]:
+def loaded_mongod(n: int, seed: int, parameters: Mapping[str, str] | None = None) -> Iterator[str]:
     """A private mongod holding the corpus of n articles; yields its URI. The data
-    directory is kept for the next run at the same n and seed and the same loader."""
+    directory is kept for the next run at the same n and seed and the same loader.
+    ``parameters``: mongod's --setParameter (enableTestCommands, for failpoints)."""
     dbpath = DATA_DIR / f"{n}-{seed}"
     marker = dbpath / "LOADED"
     loaded_by = f"{n} {seed} {storage_fingerprint()}\n"
-    with Mongod(dbpath) as mongod:
+    with Mongod(dbpath, parameters=parameters) as mongod:
         if marker.exists() and marker.read_text() == loaded_by:
             log(f"reusing the corpus of {n} articles loaded in {dbpath}")
         else:

@@ -8,21 +8,28 @@ hold the API's MongoDB operations as long as a test needs."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import select
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 from pymongo import MongoClient
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.http.admission import Gate
+from api.http.connections import Pauses
 from api.settings import Settings, SettingsError
 from loaders.load import load_paths
 from storage.mongod import Mongod
 from tests.conftest import ROOT, SEEDS, ServedAPI
+from tests.live import Client
 
 DATABASE = "overload"
 PAGE = "{ articles(first: 1) { nodes { title } } }"
@@ -222,8 +229,8 @@ def test_a_full_queue_sheds_at_once_with_503_and_retry_after(
         assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
         assert "at capacity (1 requests running, 1 waiting)" in error["message"]
         assert elapsed < 0.5
-        # Cheap endpoints are never queued behind the queries; but the shed connection
-        # is not read again for SHED_PAUSE_MS.
+        # Cheap endpoints are never queued behind the queries; but what the shed
+        # connection sends next is not parsed before SHED_PAUSE_MS.
         # (/readyz may say the search index is not built yet: the held finds hold its
         # scan too; what matters is that it answers while the slot is held.)
         started = time.monotonic()
@@ -283,7 +290,7 @@ OVERLOAD_VARIABLES = {
     "REQUEST_DEADLINE_MS": ("request_deadline_ms", 5000),
     "HEADER_TIMEOUT_MS": ("header_timeout_ms", 10_000),
     "BODY_TIMEOUT_MS": ("body_timeout_ms", 20_000),
-    "SHED_PAUSE_MS": ("shed_pause_ms", 500),
+    "SHED_PAUSE_MS": ("shed_pause_ms", 250),
     "MAX_CONNECTIONS": ("max_connections", 1000),
     "KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5),
 }
@@ -299,3 +306,234 @@ def test_overload_settings_have_the_documented_defaults_and_variables() -> None:
         assert f"| `{name}` | `{default}` |" in readme, name
     with pytest.raises(SettingsError, match="MAX_CONCURRENT_REQUESTS='0' is not valid"):
         Settings.from_env({"MAX_CONCURRENT_REQUESTS": "0"})
+
+
+@contextmanager
+def gate_held_full(
+    failpoint_mongo: MongoClient[Any], serve_api: Any, **settings: Any
+) -> Iterator[ServedAPI]:
+    """An API whose one execution slot is held by a query (its find held in mongod)
+    and whose queue is empty, ADMISSION_QUEUE=0 unless given: full until released."""
+    host, port = failpoint_mongo.address
+    api: ServedAPI = serve_api(
+        mongodb_uri=f"mongodb://{host}:{port}/?directConnection=true",
+        database=DATABASE,
+        request_deadline_ms=20_000,
+        **{"max_concurrent_requests": 1, "admission_queue": 0, **settings},
+    )
+    results: list[httpx.Response] = []
+    hold_finds(failpoint_mongo, True)
+    try:
+        running = post_in_thread(api, results)
+        wait_for(lambda: len(api_finds(failpoint_mongo)) == 1)
+        yield api
+    finally:
+        hold_finds(failpoint_mongo, False)
+    running.join(30)
+    assert [response.status_code for response in results] == [200]
+
+
+def exchange(api: ServedAPI, request: bytes) -> bytes:
+    """One request on a connection of its own; the response's head and body."""
+    with open_socket(api) as sock:
+        sock.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(65536)
+        head, _, rest = received.partition(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        return head + b"\r\n\r\n" + rest
+
+
+def test_while_the_gate_is_full_only_graphql_requests_are_refused_and_others_keep_their_headers(
+    failpoint_mongo: MongoClient[Any], serve_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # How often uvicorn's request state is built: a refused request should not
+    # cost it (its head is collected raw and dropped), any other gets it in full.
+    built: list[bytes] = []
+    begin = HttpToolsProtocol.on_message_begin
+
+    def counted(protocol: HttpToolsProtocol) -> None:
+        built.append(b"")
+        begin(protocol)
+
+    monkeypatch.setattr(HttpToolsProtocol, "on_message_begin", counted)
+    origin = "https://news.example"
+    with gate_held_full(failpoint_mongo, serve_api, cors_origins=(origin,)) as api:
+        before = len(built)
+        shed = exchange(
+            api,
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 15\r\n\r\n{"query":"{a}"}',
+        )
+        by_get = exchange(api, b"GET /graphql?query=%7Ba%7D HTTP/1.1\r\nHost: x\r\n\r\n")
+        for response in (shed, by_get):
+            # Refused by the protocol: no task ran, so no middleware added an id.
+            assert response.startswith(b"HTTP/1.1 503 "), response[:80]
+            assert b"x-request-id" not in response.lower()
+        assert len(built) == before
+
+        # Header names as sent, in upper case: uvicorn's lowercasing must be replayed.
+        healthz = exchange(api, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-REQUEST-ID: kept-1\r\n\r\n")
+        assert healthz.startswith(b"HTTP/1.1 200 "), healthz[:80]
+        assert b"x-request-id: kept-1\r\n" in healthz
+        preflight = api.client.options(
+            "/graphql",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,x-request-id",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == origin
+        assert "x-request-id" in preflight.headers["access-control-allow-headers"].lower()
+
+        async def subscribe() -> None:  # the upgrade's headers, its subprotocol included
+            client = await Client.open(api)
+            await client.ws.close()
+
+        asyncio.run(asyncio.wait_for(subscribe(), 10))
+        assert len(built) >= before + 3
+        shed_total = 'newsgraph_requests_shed_total{reason="queue_full"}'
+        assert metric(api, shed_total) == 2
+
+
+def test_what_a_shed_connection_sends_during_its_pause_is_answered_after_it(
+    failpoint_mongo: MongoClient[Any], serve_api: Any
+) -> None:
+    request = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n"
+    )
+    big = b'{"query":"{a}"}' + b" " * 100_000  # past uvicorn's high-water mark
+    with (
+        gate_held_full(failpoint_mongo, serve_api, shed_pause_ms=300) as api,
+        open_socket(api) as sock,
+    ):
+        sock.sendall(request % 15 + b'{"query":"{a}"}')
+        first = sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 503 ")
+        # Sent at once, but held until the pause is over: then parsed and refused too.
+        sock.sendall(request % len(big) + big + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        sock.settimeout(10)
+        while received.count(b"HTTP/1.1 ") < 2:
+            received += sock.recv(65536)
+        assert received.startswith(b"HTTP/1.1 503 "), received[:80]
+        assert b"HTTP/1.1 200 " in received
+        assert metric(api, 'newsgraph_requests_shed_total{reason="queue_full"}') == 2
+
+
+def test_a_shed_connection_left_idle_closes_at_the_keep_alive_timeout(
+    failpoint_mongo: MongoClient[Any], serve_api: Any
+) -> None:
+    with (
+        gate_held_full(failpoint_mongo, serve_api, shed_pause_ms=300, keep_alive_timeout=1) as api,
+        open_socket(api) as sock,
+    ):
+        sock.sendall(
+            b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 15\r\n\r\n{"query":"{a}"}'
+        )
+        answered = time.monotonic()
+        received, closed = read_until_closed(sock, timeout=10)
+        assert received.startswith(b"HTTP/1.1 503 ")
+        # The keep-alive timeout counts from the 503, not from the end of the pause.
+        assert closed - answered >= 0.9
+        assert metric(api, 'newsgraph_connections_closed_total{reason="idle"}') == 1
+
+
+def test_a_burst_within_capacity_is_admitted_and_what_exceeds_it_refused_in_the_protocol(
+    failpoint_mongo: MongoClient[Any], serve_api: Any
+) -> None:
+    # One slot (held) and a queue of 4: of a burst of 8 sent at once, 4 wait and 4
+    # are refused, by the protocol even when all 8 heads are read in one turn of the
+    # loop, before any of their tasks has reached the gate.
+    query = b'{"query":"{ __typename }"}'
+    request = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(query), query)
+    )
+    with gate_held_full(failpoint_mongo, serve_api, admission_queue=4) as api:
+        socks = [open_socket(api) for _ in range(8)]
+        for sock in socks:
+            sock.sendall(request)
+        wait_for(lambda: metric(api, "newsgraph_requests_queued") == 4)
+        wait_for(lambda: metric(api, 'newsgraph_requests_shed_total{reason="queue_full"}') == 4)
+        gate: Gate = api.app.state.gate
+        assert gate.arriving == 0
+        refused = [sock for sock in socks if select.select([sock], [], [], 0.2)[0]]
+        assert len(refused) == 4
+        for sock in refused:
+            response, _ = read_until_closed(sock, timeout=5)
+            assert response.startswith(b"HTTP/1.1 503 "), response[:80]
+            assert b"x-request-id" not in response.lower()
+    for sock in socks:
+        if sock not in refused:  # queued, then run once the slot was free
+            response, _ = read_until_closed(sock, timeout=10)
+            assert response.startswith(b"HTTP/1.1 200 "), response[:80]
+    for sock in socks:
+        sock.close()
+    assert gate.arriving == 0
+
+
+class _CountingLoop:
+    """The loop, as Pauses sees it, counting the timers it has pending."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pending = 0
+        self.most = 0
+
+    def time(self) -> float:
+        return self.loop.time()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        self.pending += 1
+        self.most = max(self.most, self.pending)
+
+        def fire() -> None:
+            self.pending -= 1
+            callback()
+
+        return self.loop.call_at(when, fire)
+
+
+def test_pauses_end_in_order_never_early_under_one_timer() -> None:
+    # Each connection is refused again as its pause ends (as under overload), which
+    # begins its next pause from within the timer's callback.
+    async def scenario() -> tuple[_CountingLoop, list[float]]:
+        loop = _CountingLoop(asyncio.get_running_loop())
+        pauses = Pauses(loop, 0.01)  # type: ignore[arg-type]
+        lateness: list[float] = []
+        done = asyncio.Event()
+
+        class Refused:
+            left = 5
+            since = 0.0
+
+            def pause(self) -> None:
+                self.since = loop.time()
+                pauses.add(self)  # type: ignore[arg-type]
+
+            def end_pause(self) -> None:
+                lateness.append(loop.time() - self.since - 0.01)
+                self.left -= 1
+                if self.left:
+                    self.pause()
+                elif all(c.left == 0 for c in connections):
+                    done.set()
+
+        connections = [Refused() for _ in range(20)]
+        for connection in connections:
+            connection.pause()
+        await asyncio.wait_for(done.wait(), 10)
+        return loop, lateness
+
+    loop, lateness = asyncio.run(scenario())
+    assert len(lateness) == 100
+    assert min(lateness) >= -1e-6  # never before SHED_PAUSE_MS
+    assert loop.most == 1 and loop.pending == 0

@@ -28,6 +28,8 @@ from api.http.load_metrics import LoadMetrics
 RETRY_AFTER_S = 1
 # Set in the scope of a shed request, for the connection's protocol (api.http.connections).
 SHED = "newsgraph.shed"
+# Set by the protocol in the scope of a request on its way to the gate (an Arrival).
+ARRIVAL = "newsgraph.arrival"
 
 
 class Gate:
@@ -39,9 +41,18 @@ class Gate:
         self.queue = queue
         self.running = 0
         self.waiters: deque[asyncio.Future[None]] = deque()
+        # Requests whose task the protocol started but that have not reached the
+        # middleware yet: many can complete their headers in one turn of the loop.
+        self.arriving = 0
 
     def full(self) -> bool:
         return self.running >= self.limit and len(self.waiters) >= self.queue
+
+    def full_ahead(self) -> bool:
+        """Full once the requests already on their way have taken their places (the
+        same as full() when none are): the protocol's test, so that it refuses those
+        the middleware would, instead of passing them all while no task has run."""
+        return self.running + len(self.waiters) + self.arriving >= self.limit + self.queue
 
     async def enter(self, timeout: float) -> str | None:
         """Take a slot, waiting at most ``timeout`` seconds; else why not."""
@@ -79,6 +90,25 @@ class Gate:
             self.waiters.remove(waiter)
 
 
+class Arrival:
+    """One request counted in ``Gate.arriving`` until ``done()``, called once it
+    reaches the middleware (or, failing that, by its protocol when the connection
+    moves on or closes); later calls do nothing. Held in the scope by reference, so
+    a middleware that copies the scope does not count it twice."""
+
+    __slots__ = ("gate",)
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate: Gate | None = gate
+        gate.arriving += 1
+
+    def done(self) -> None:
+        gate = self.gate
+        if gate is not None:
+            self.gate = None
+            gate.arriving -= 1
+
+
 class ServiceOverloaded(ApiError):
     code = "SERVICE_UNAVAILABLE"
 
@@ -104,6 +134,9 @@ class AdmissionMiddleware:
         self.overloaded = overloaded_body(gate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        arrival: Arrival | None = scope.get(ARRIVAL)
+        if arrival is not None:
+            arrival.done()
         if scope["type"] != "http" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return

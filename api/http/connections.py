@@ -10,24 +10,28 @@ timeouts: its only one is the keep-alive timeout, between requests).
   already open are served as before. WebSocket connections count: uvicorn keeps
   them in the same set as HTTP ones.
 - Idle keep-alive connections close after ``KEEP_ALIVE_TIMEOUT`` (uvicorn's own).
-- Shedding's cheap path: while the admission gate (api.http.admission) is full, a
-  GraphQL request is answered 503 here, from bytes made once, before any task or
-  middleware exists; and a connection whose request was shed is not read again for
-  ``SHED_PAUSE_MS``. A client that retries at once in a loop would otherwise take
-  the CPU the admitted requests need: under overload most requests are refused,
-  and each costs the event loop a parse, a task and a trip through the app.
+- Shedding's cheap path: while the admission gate (api.http.admission) is full,
+  counting the requests already on their way to it, a GraphQL request is answered
+  503 here, from bytes made once, before any task or middleware exists (and before
+  uvicorn builds its request: its head is only collected until it is known to be
+  refused); and nothing more a shed connection sends is parsed for
+  ``SHED_PAUSE_MS`` (it is held meanwhile). A client that retries at once in a loop
+  would otherwise take the CPU the admitted requests need: under overload most
+  requests are refused, and each costs the event loop a read, a parse and a write.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections import deque
+from typing import Any, cast
 
 import httptools
 import orjson
+from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from api.http.admission import RETRY_AFTER_S, SHED, Gate, overloaded_body
+from api.http.admission import ARRIVAL, RETRY_AFTER_S, SHED, Arrival, Gate, overloaded_body
 from api.http.load_metrics import LoadMetrics
 from api.settings import Settings
 
@@ -71,14 +75,22 @@ class GuardedProtocol(HttpToolsProtocol):
     phase: str | None = None  # "header_timeout" or "body_timeout" while one runs
     phase_since = 0.0  # loop.time() when it began
     shedding: bool = False  # the current request is refused: read it, then 503
-    resuming: asyncio.TimerHandle | None = None  # reads a shed connection again
+    # The raw headers of a request begun while the gate was full (on_message_begin).
+    deferred: list[tuple[bytes, bytes]] | None = None
+    arrival: Arrival | None = None  # the last request, until it reaches the gate
+    # While a shed connection's pause runs: the bytes it sends, parsed when it ends.
+    held: list[bytes] | None = None
+    held_size = 0
+    held_paused = False  # reading paused: the client sent more than HIGH_WATER_LIMIT
     sweeping: bool = False  # set on the class bound to one server (guarded_protocol)
+    pauses: Pauses  # set on the class bound to one server, with sweeping
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         connections = self.connections
         if not type(self).sweeping:
             type(self).sweeping = True
+            type(self).pauses = Pauses(self.loop, self.shed_pause)
             self.metrics.connections.set_function(lambda: len(connections))
             self.loop.call_later(SWEEP_S, _sweep, self.loop, connections)
         if len(connections) > self.max_connections:
@@ -90,22 +102,64 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._watch(None)
-        if self.resuming is not None:
-            self.resuming.cancel()
-            self.resuming = None
+        self._arrived()
+        self.held = None
         super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        held = self.held
+        if held is None:
+            super().data_received(data)
+            return
+        held.append(data)
+        self.held_size += len(data)
+        if self.held_size > HIGH_WATER_LIMIT and not self.flow.read_paused:
+            self.held_paused = True
+            self.flow.pause_reading()
 
     # The parser's callbacks: a message begins at its first byte.
     def on_message_begin(self) -> None:
-        super().on_message_begin()
         self._watch("header_timeout")  # the first request's keeps the connection's start
+        if self._may_shed():
+            # Likely to be refused: keep the raw URL and headers, and build uvicorn's
+            # request (the scope, lowercased headers) from them only if it is not.
+            self.url = b""
+            self.deferred = []
+            return
+        super().on_message_begin()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        deferred = self.deferred
+        if deferred is None:
+            super().on_header(name, value)
+        else:
+            deferred.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._watch("body_timeout")
+        deferred, self.deferred = self.deferred, None
         if self._should_shed():
             self.shedding = True
             return
+        if deferred is not None:
+            self._replay(deferred)
+        previous = self.cycle
         super().on_headers_complete()
+        if (
+            self.cycle is not previous
+            and (previous is None or previous.response_complete)  # its task starts now
+            and self._gated()
+        ):
+            self.arrival = Arrival(self.gate)
+            cast("dict[str, Any]", self.scope)[ARRIVAL] = self.arrival
+
+    def _replay(self, headers: list[tuple[bytes, bytes]]) -> None:
+        """uvicorn's callbacks for a request whose head was only collected."""
+        url = self.url
+        super().on_message_begin()
+        self.url = url
+        for name, value in headers:
+            super().on_header(name, value)
 
     def on_body(self, body: bytes) -> None:
         if not self.shedding:
@@ -119,18 +173,33 @@ class GuardedProtocol(HttpToolsProtocol):
             return
         super().on_message_complete()
 
-    def _should_shed(self) -> bool:
-        """Shed here, before any task or middleware exists, when the gate is full and
-        this is a GraphQL request with nothing of this connection's still being
-        answered (so the 503 cannot overtake an earlier response)."""
+    def _may_shed(self) -> bool:
+        """The gate is full, counting the requests on their way to it, and nothing of
+        this connection's is still being answered (so a 503 cannot overtake an
+        earlier response)."""
         return (
-            self.gate.full()
+            self.gate.full_ahead()
             and (self.cycle is None or self.cycle.response_complete)
             and not self.pipeline
-            and self.parser.get_method() != b"OPTIONS"
-            and not self.parser.should_upgrade()
-            and httptools.parse_url(self.url).path in ADMITTED_PATHS
         )
+
+    def _should_shed(self) -> bool:
+        """Shed here, before any task or middleware exists: _may_shed(), for a
+        GraphQL request (not a CORS preflight or a WebSocket upgrade)."""
+        return self._may_shed() and not self.parser.should_upgrade() and self._gated()
+
+    def _gated(self) -> bool:
+        """A request AdmissionMiddleware admits (OPTIONS: CORS answers preflights)."""
+        url = self.url
+        return self.parser.get_method() != b"OPTIONS" and (
+            url in ADMITTED_PATHS or httptools.parse_url(url).path in ADMITTED_PATHS
+        )
+
+    def _arrived(self) -> None:
+        """This connection's last request has reached the middleware, or never will."""
+        if self.arrival is not None:
+            self.arrival.done()
+            self.arrival = None
 
     def _shed(self) -> None:
         self.metrics.request_shed("queue_full")
@@ -146,19 +215,40 @@ class GuardedProtocol(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def on_response_complete(self) -> None:
+        self._arrived()
         super().on_response_complete()
         if self.scope.get(SHED) and not self.transport.is_closing():
             self._pause_after_shedding()
 
     def _pause_after_shedding(self) -> None:
-        if self.shed_pause > 0 and self.resuming is None:
-            # A timer of its own, not the sweep's: the sweep's steps would stretch a
-            # pause of SHED_PAUSE_MS to up to SHED_PAUSE_MS + SWEEP_S.
-            self.flow.pause_reading()
-            self.resuming = self.loop.call_later(self.shed_pause, self._resume)
+        """Parse nothing more from this connection for SHED_PAUSE_MS. Its reader stays
+        registered and what arrives meanwhile is held, not parsed: pausing and resuming
+        reads through the selector, with a timer of its own, cost as much again as
+        the refusal. The keep-alive timer starts only if the pause ends idle."""
         self._unset_keepalive_if_required()
+        if self.shed_pause <= 0:
+            self._keep_alive(self.timeout_keep_alive)
+        elif self.held is None:
+            self.held = []
+            self.held_size = 0
+            self.pauses.add(self)
+
+    def end_pause(self) -> None:
+        """The pause is over: parse what arrived during it, or wait idle."""
+        held, self.held = self.held, None
+        if held is None or self.transport.is_closing():
+            return
+        if self.held_paused:
+            self.held_paused = False
+            self.flow.resume_reading()
+        if held:
+            self.data_received(b"".join(held))
+        else:  # idle since the 503: the keep-alive timeout counts from it
+            self._keep_alive(self.timeout_keep_alive - self.shed_pause)
+
+    def _keep_alive(self, delay: float) -> None:
         self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
+            max(delay, 0.0), self.timeout_keep_alive_handler
         )
 
     def sweep(self, now: float) -> None:
@@ -167,11 +257,6 @@ class GuardedProtocol(HttpToolsProtocol):
             limit = self.header_timeout if self.phase == "header_timeout" else self.body_timeout
             if now - self.phase_since >= limit:
                 self._expired(self.phase)
-
-    def _resume(self) -> None:
-        self.resuming = None
-        if not self.transport.is_closing():
-            self.flow.resume_reading()
 
     def timeout_keep_alive_handler(self) -> None:
         if not self.transport.is_closing():
@@ -192,6 +277,38 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
             self.transport.write(self.timed_out[phase])
         self.transport.close()
+
+
+class Pauses:
+    """The shed connections whose pause runs, in the order their pauses end (they all
+    last SHED_PAUSE_MS, so arrival order is that order), under one timer: the
+    head's end. Each is ended at its time or, on a busy loop, as soon after as the
+    loop gets to it, together with the others due then."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, pause: float) -> None:
+        self.loop = loop
+        self.pause = pause
+        self.running: deque[tuple[float, GuardedProtocol]] = deque()
+        self.timer: asyncio.TimerHandle | None = None
+        self.ending = False  # in _due: a pause begun by end_pause() must not add a timer
+
+    def add(self, protocol: GuardedProtocol) -> None:
+        self.running.append((self.loop.time() + self.pause, protocol))
+        if self.timer is None and not self.ending:
+            self.timer = self.loop.call_at(self.running[0][0], self._due)
+
+    def _due(self) -> None:
+        self.timer = None
+        self.ending = True
+        running = self.running
+        now = self.loop.time()
+        try:
+            while running and running[0][0] <= now:
+                running.popleft()[1].end_pause()
+        finally:
+            self.ending = False
+            if running:
+                self.timer = self.loop.call_at(running[0][0], self._due)
 
 
 def _sweep(loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
