@@ -19,7 +19,7 @@ from api.execution.plan import FieldPlan, Rule
 from api.execution.rounds import Found
 from api.execution.run import Run, build
 from api.execution.values import floating, from_source, integer, opt_string, string
-from api.search.searcher import Hit, SearchPage, engine_page
+from api.search.searcher import Hit, SearchPage
 from storage.contract import ARTICLES
 
 Doc = dict[str, Any]
@@ -67,7 +67,7 @@ def search(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
         run.round.lookup(ARTICLES, "_id", keys, _article_paths(plan), then)
 
     if query.costly():
-        run.round.call(lambda: engine_page(query, window), paged)
+        run.round.call(lambda: query.page_in_thread(window), paged)
     else:
         paged(query.page(window))
 

@@ -87,8 +87,7 @@ async def search_connection(
 ) -> ArticleSearchConnection:
     service: SearchService = info.context.request.app.state.search
     search = await service.search(text, where, NEWEST if order is SearchOrder.NEWEST else RELEVANCE)
-    paged = window(*paging)
-    page = await engine_page(search, paged) if search.costly() else search.page(paged)
+    page = await engine_page(search, window(*paging))
     extra = ("title", "excerpt") if _selects_highlights(info) else ()
     projection = article_projection(info, *extra) or reads.ARTICLE_PROJECTION
     keys = [hit.key for hit in page.hits]

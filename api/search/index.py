@@ -202,11 +202,9 @@ class SearchIndex:
         now = time.monotonic()
         self.snapshots[generation] = Snapshot(generation, self.index.searcher(), now)
         self.generation = generation
-        for generation in [
-            g for g, s in self.snapshots.items() if now - s.taken > SNAPSHOT_SECONDS
-        ]:
-            if generation != self.generation:
-                del self.snapshots[generation]
+        for old in [g for g, s in self.snapshots.items() if now - s.taken > SNAPSHOT_SECONDS]:
+            if old != generation:
+                del self.snapshots[old]
 
     @property
     def current(self) -> Snapshot:

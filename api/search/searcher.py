@@ -140,10 +140,8 @@ THREAD_POSTINGS = 20_000
 
 
 async def engine_page(search: Search, window: Window) -> SearchPage:
-    """``search.page(window)`` in a worker thread: at a million articles a common
-    word's page takes milliseconds, with the GIL released, and the event loop serves
-    other requests meanwhile instead of waiting for it."""
-    return await asyncio.to_thread(search.page, window)
+    """``search.page(window)``, in a worker thread when it is costly."""
+    return await search.page_in_thread(window) if search.costly() else search.page(window)
 
 
 class Search:
@@ -160,7 +158,7 @@ class Search:
         self.query = engine_query(parsed, where)
 
     def costly(self) -> bool:
-        """Whether the page is worth a worker thread (``engine_page``): the postings
+        """Whether the page is worth a worker thread (``page_in_thread``): the postings
         of its words, phrases and exclusions in both fields, from the index's term
         statistics."""
         searcher = self.index.current.searcher
@@ -173,6 +171,12 @@ class Search:
                 if postings >= THREAD_POSTINGS:
                     return True
         return False
+
+    async def page_in_thread(self, window: Window) -> SearchPage:
+        """``page(window)`` in a worker thread: at a million articles a common word's
+        page takes milliseconds, with the GIL released, and the event loop serves
+        other requests meanwhile instead of waiting for it."""
+        return await asyncio.to_thread(self.page, window)
 
     def page(self, window: Window) -> SearchPage:
         if self.order == NEWEST:
