@@ -40,6 +40,7 @@ from api.schema.root import schema as default_schema
 from api.search.service import SearchService
 from api.settings import Settings
 from api.store import reads
+from api.store.database import CollectionCache
 from api.store.readiness import Readiness
 from storage.contract import ARTICLES
 
@@ -69,10 +70,9 @@ async def readyz(request: Request) -> Response:
     search index is built and current. 503 otherwise; the body says which, and how far
     search has got."""
     settings: Settings = request.app.state.settings
-    client: AsyncMongoClient[reads.Document] = request.app.state.mongo
     readiness: Readiness = request.app.state.readiness
     search: SearchService = request.app.state.search
-    db = client[settings.database]
+    db: reads.Database = request.app.state.db
     try:
         async with asyncio.timeout(settings.mongo_timeout_ms / 1000):
             await reads.ping(db)
@@ -165,12 +165,13 @@ def create_app(
         collector = service.collector()
         metrics.registry.register(collector)
         app.state.mongo = client
+        app.state.db = CollectionCache(client, settings.database)
         app.state.settings = settings
         app.state.readiness = Readiness()
         app.state.search = service
         app.state.plans = PlanCache(settings.plan_cache_size)
         app.state.live = live
-        live.start(client[settings.database][ARTICLES])
+        live.start(app.state.db[ARTICLES])
         try:
             yield
         finally:

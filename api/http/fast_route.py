@@ -131,7 +131,7 @@ class FastRoute:
             enforce(shape, limits_of(view.settings))
         except GraphQLError:
             return None
-        db = state.mongo[view.settings.database]
+        db = state.db
         search = getattr(state, "search", None)
         answer = run_plan(
             plans, db, search, schema, known.document, operation, known.name, variables

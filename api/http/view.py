@@ -105,8 +105,7 @@ class NewsGraphQL(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        client: AsyncMongoClient[reads.Document] = request.app.state.mongo
-        return Context(db=client[self.settings.database], request=request, response=response)
+        return Context(db=request.app.state.db, request=request, response=response)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         # Browsers apply no CORS to WebSockets: without this check any site could
