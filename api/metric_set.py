@@ -11,9 +11,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar, overload
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 M = TypeVar("M", Counter, Gauge)
+L = TypeVar("L", Counter, Gauge, Histogram)
+
+
+class Children(Generic[L]):
+    """A labelled metric's children by label values, each looked up once: prometheus'
+    ``labels()`` validates and locks on every call, and some run several times a
+    request (or, when shedding, thousands of times a second). The label values must
+    come from a bounded set, as they must for any labelled metric."""
+
+    def __init__(self, metric: L) -> None:
+        self.metric: L = metric
+        self.children: dict[tuple[str, ...], L] = {}
+
+    def __call__(self, *values: str) -> L:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = self.metric.labels(*values)
+        return child
 
 
 class Declared(Generic[M]):

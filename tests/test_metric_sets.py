@@ -27,3 +27,32 @@ def test_the_declared_metrics_are_served_on_each_apps_registry(serve_api: Any) -
             assert f"# TYPE {name} {kind}\n" in text, name
         assert "\nnewsgraph_subscriptions_active 0.0\n" in text
         assert "\nnewsgraph_request_deadlines_expired_total 0.0\n" in text
+
+
+def test_children_look_each_labelled_series_up_once_and_count_into_it() -> None:
+    from prometheus_client import CollectorRegistry, Counter
+
+    from api.metric_set import Children
+
+    registry = CollectorRegistry()
+    counter = Counter("t_requests", "test", ["operation", "outcome"], registry=registry)
+    children = Children(counter)
+    assert children("home", "ok") is children("home", "ok")
+    assert children("home", "ok") is not children("home", "BAD_CURSOR")
+    children("home", "ok").inc()
+    children("home", "ok").inc()
+    children("home", "BAD_CURSOR").inc()
+    value = registry.get_sample_value
+    assert value("t_requests_total", {"operation": "home", "outcome": "ok"}) == 2
+    assert value("t_requests_total", {"operation": "home", "outcome": "BAD_CURSOR"}) == 1
+
+
+def test_the_apps_database_hands_out_one_collection_object_per_name(api: Any) -> None:
+    from pymongo.asynchronous.collection import AsyncCollection
+
+    db = api.server.config.app.state.db
+    articles = db["articles"]
+    assert isinstance(articles, AsyncCollection)
+    assert db["articles"] is articles
+    assert db["topics"] is not articles and db["topics"].full_name.endswith(".topics")
+    assert articles.codec_options.tz_aware  # the client's options, as pymongo's own

@@ -8,9 +8,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry
 
-from api.metric_set import MetricSet, counter, gauge
+from api.metric_set import Children, MetricSet, counter, gauge
 
 log = logging.getLogger("newsgraph.load")
 
@@ -44,7 +44,7 @@ class LoadMetrics(MetricSet):
 
     def __init__(self, registry: CollectorRegistry) -> None:
         super().__init__(registry)
-        self._shed_by_reason: dict[str, Counter] = {}
+        self._shed_by_reason = Children(self.shed)
         self._shed_log = _Summary("shed %d requests with 503 since the last such line (%s)")
         self._closed_log = _Summary("closed %d connections since the last such line (%s)")
 
@@ -54,11 +54,7 @@ class LoadMetrics(MetricSet):
         self.queued.set_function(queued)
 
     def request_shed(self, reason: str) -> None:
-        # Under overload this runs thousands of times a second: labels() once a reason.
-        child = self._shed_by_reason.get(reason)
-        if child is None:
-            child = self._shed_by_reason[reason] = self.shed.labels(reason)
-        child.inc()
+        self._shed_by_reason(reason).inc()
         self._shed_log.add(reason)
 
     def deadline_expired(self) -> None:

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from api.http.load_metrics import LoadMetrics
 from api.http.request_log import RequestRecord, current_record
+from api.metric_set import Children
 
 # Operation names come from clients: only this many distinct ones get a label of
 # their own, the rest share "other", so a client cannot blow up the series count.
@@ -64,15 +65,18 @@ class Metrics:
         )
         self.load = LoadMetrics(self.registry)
         self.operations: set[str] = set()
+        self._requests = Children(self.requests)
+        self._latency = Children(self.latency)
+        self._apq = Children(self.apq)
 
     def observe(self, record: RequestRecord) -> None:
         operation = self.operation_label(record.operation)
-        self.requests.labels(operation, record.outcome).inc()
-        self.latency.labels(operation).observe(record.duration_ms / 1000)
+        self._requests(operation, record.outcome).inc()
+        self._latency(operation).observe(record.duration_ms / 1000)
         if record.cost is not None:
             self.cost.observe(record.cost)
         if record.apq is not None:
-            self.apq.labels(record.apq).inc()
+            self._apq(record.apq).inc()
         if record.outcome == "deadline_exceeded":
             self.load.deadline_expired()
 
@@ -100,7 +104,7 @@ class _CommandMetrics(CommandListener):
     that sent it (the command is started in that request's task)."""
 
     def __init__(self, histogram: Histogram) -> None:
-        self.histogram = histogram
+        self.histogram = Children(histogram)
 
     def started(self, event: CommandStartedEvent) -> None:
         record = current_record.get()
@@ -108,7 +112,7 @@ class _CommandMetrics(CommandListener):
             record.mongo_round_trips += 1
 
     def succeeded(self, event: CommandSucceededEvent) -> None:
-        self.histogram.labels(event.command_name, "ok").observe(event.duration_micros / 1e6)
+        self.histogram(event.command_name, "ok").observe(event.duration_micros / 1e6)
 
     def failed(self, event: CommandFailedEvent) -> None:
-        self.histogram.labels(event.command_name, "failed").observe(event.duration_micros / 1e6)
+        self.histogram(event.command_name, "failed").observe(event.duration_micros / 1e6)
