@@ -7,6 +7,7 @@ index-served query, are sent side by side."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -20,11 +21,18 @@ Found = list[Document | None]
 def projection(paths: Iterable[str], *always: str) -> dict[str, int]:
     """An inclusion projection of ``paths`` (dotted), without a path whose parent is
     there too (MongoDB refuses such a collision)."""
+    return dict.fromkeys(_projected(frozenset(paths).union(always)), 1)
+
+
+# A request asks for the same few projections as the last: sorting and pruning
+# them again cost more than the rest of a read's set-up.
+@functools.lru_cache(maxsize=4096)
+def _projected(paths: frozenset[str]) -> tuple[str, ...]:
     chosen: list[str] = []
-    for path in sorted({*paths, *always}):
+    for path in sorted(paths):
         if not any(path.startswith(parent + ".") for parent in chosen):
             chosen.append(path)
-    return dict.fromkeys(chosen, 1)
+    return tuple(chosen)
 
 
 class _Lookup:
