@@ -75,7 +75,7 @@ class Settings:
     # Nothing more a connection whose request was shed sends is parsed for this long:
     # a client retrying at once in a loop would otherwise take the admitted requests'
     # CPU. Measured (README, Overload): shorter raises p99, longer lowers goodput.
-    shed_pause_ms: int = 250
+    shed_pause_ms: int = 120
     # Open connections (HTTP and WebSocket) per process; beyond, new ones are refused.
     max_connections: int = 1000
     # Seconds an idle keep-alive connection stays open.

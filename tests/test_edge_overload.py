@@ -290,7 +290,7 @@ OVERLOAD_VARIABLES = {
     "REQUEST_DEADLINE_MS": ("request_deadline_ms", 5000),
     "HEADER_TIMEOUT_MS": ("header_timeout_ms", 10_000),
     "BODY_TIMEOUT_MS": ("body_timeout_ms", 20_000),
-    "SHED_PAUSE_MS": ("shed_pause_ms", 250),
+    "SHED_PAUSE_MS": ("shed_pause_ms", 120),
     "MAX_CONNECTIONS": ("max_connections", 1000),
     "KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5),
 }
