@@ -74,7 +74,8 @@ class Settings:
     body_timeout_ms: int = 20_000
     # Nothing more a connection whose request was shed sends is parsed for this long:
     # a client retrying at once in a loop would otherwise take the admitted requests'
-    # CPU. Measured (README, Overload): shorter raises p99, longer lowers goodput.
+    # CPU. Measured (README, Overload): shorter costs goodput (more refusals a second),
+    # longer raises p99 under overload (every retried request waits the pause).
     shed_pause_ms: int = 120
     # Open connections (HTTP and WebSocket) per process; beyond, new ones are refused.
     max_connections: int = 1000
