@@ -32,17 +32,22 @@ COST_BUCKETS = (1, 10, 50, 100, 500, 1_000, 5_000, 10_000, 25_000, 50_000, 100_0
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "newsgraph_graphql_requests",
-            "GraphQL requests by operation name and outcome (ok or the error code).",
-            ["operation", "outcome"],
-            registry=self.registry,
+        # Labelled metrics as Children: each series is looked up once.
+        self.requests = Children(
+            Counter(
+                "newsgraph_graphql_requests",
+                "GraphQL requests by operation name and outcome (ok or the error code).",
+                ["operation", "outcome"],
+                registry=self.registry,
+            )
         )
-        self.latency = Histogram(
-            "newsgraph_graphql_request_duration_seconds",
-            "Time to answer a GraphQL request, by operation name.",
-            ["operation"],
-            registry=self.registry,
+        self.latency = Children(
+            Histogram(
+                "newsgraph_graphql_request_duration_seconds",
+                "Time to answer a GraphQL request, by operation name.",
+                ["operation"],
+                registry=self.registry,
+            )
         )
         self.cost = Histogram(
             "newsgraph_graphql_query_cost",
@@ -50,33 +55,34 @@ class Metrics:
             buckets=COST_BUCKETS,
             registry=self.registry,
         )
-        self.mongo = Histogram(
-            "newsgraph_mongodb_command_duration_seconds",
-            "MongoDB command durations, by command name and outcome.",
-            ["command", "outcome"],
-            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-            registry=self.registry,
+        self.mongo = Children(
+            Histogram(
+                "newsgraph_mongodb_command_duration_seconds",
+                "MongoDB command durations, by command name and outcome.",
+                ["command", "outcome"],
+                buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+                registry=self.registry,
+            )
         )
-        self.apq = Counter(
-            "newsgraph_apq_lookups",
-            "Automatic persisted query requests: hit, miss or registered.",
-            ["result"],
-            registry=self.registry,
+        self.apq = Children(
+            Counter(
+                "newsgraph_apq_lookups",
+                "Automatic persisted query requests: hit, miss or registered.",
+                ["result"],
+                registry=self.registry,
+            )
         )
         self.load = LoadMetrics(self.registry)
         self.operations: set[str] = set()
-        self._requests = Children(self.requests)
-        self._latency = Children(self.latency)
-        self._apq = Children(self.apq)
 
     def observe(self, record: RequestRecord) -> None:
         operation = self.operation_label(record.operation)
-        self._requests(operation, record.outcome).inc()
-        self._latency(operation).observe(record.duration_ms / 1000)
+        self.requests(operation, record.outcome).inc()
+        self.latency(operation).observe(record.duration_ms / 1000)
         if record.cost is not None:
             self.cost.observe(record.cost)
         if record.apq is not None:
-            self._apq(record.apq).inc()
+            self.apq(record.apq).inc()
         if record.outcome == "deadline_exceeded":
             self.load.deadline_expired()
 
@@ -103,8 +109,8 @@ class _CommandMetrics(CommandListener):
     """Times every MongoDB command, and counts it as a round trip of the request
     that sent it (the command is started in that request's task)."""
 
-    def __init__(self, histogram: Histogram) -> None:
-        self.histogram = Children(histogram)
+    def __init__(self, histogram: Children[Histogram]) -> None:
+        self.histogram = histogram
 
     def started(self, event: CommandStartedEvent) -> None:
         record = current_record.get()

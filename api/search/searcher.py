@@ -124,9 +124,12 @@ def count_matches(searcher: tantivy.Searcher, query: Query) -> int:
     return int(result.count)  # type: ignore[attr-defined]  # missing from the stubs
 
 
-def _dated(lower: int | None, upper: int | None) -> Query:
-    """Published from ``lower`` to ``upper`` (milliseconds, both included)."""
-    return Query.range_query(SCHEMA, f.DATE, FieldType.Integer, lower, upper)
+def _dated(lower: int | None, upper: int | None, exact: bool = False) -> Query:
+    """Published from ``lower`` to ``upper`` (milliseconds, both included); ``exact``:
+    one millisecond, found through the inverted index rather than the fast field."""
+    return Query.range_query(
+        SCHEMA, f.DATE, FieldType.Integer, lower, upper, use_inverted_index=exact
+    )
 
 
 def _key(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
@@ -314,10 +317,7 @@ class Search:
         """Up to ``limit`` matches of the bound's very millisecond in ``order``, only
         those past its key when ``past``."""
         date_ms, value = bound
-        tied = Query.range_query(
-            SCHEMA, f.DATE, FieldType.Integer, date_ms, date_ms, use_inverted_index=True
-        )
-        query = self._within(tied)
+        query = self._within(_dated(date_ms, date_ms, exact=True))
         searcher = snapshot.searcher
         extra = 0
         while True:
