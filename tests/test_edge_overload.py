@@ -24,7 +24,7 @@ from pymongo import MongoClient
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.http.admission import Gate
-from api.http.connections import Pauses
+from api.http.connections import GuardedProtocol, Pauses
 from api.settings import Settings, SettingsError
 from loaders.load import load_paths
 from storage.mongod import Mongod
@@ -537,3 +537,56 @@ def test_pauses_end_in_order_never_early_under_one_timer() -> None:
     assert len(lateness) == 100
     assert min(lateness) >= -1e-6  # never before SHED_PAUSE_MS
     assert loop.most == 1 and loop.pending == 0
+
+
+def test_a_retry_of_the_same_bytes_is_refused_unparsed_until_the_gate_has_room(
+    failpoint_mongo: MongoClient[Any], serve_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[bytes] = []
+    parse = GuardedProtocol._parse
+
+    def counted(protocol: GuardedProtocol, data: bytes) -> None:
+        parsed.append(data)
+        parse(protocol, data)
+
+    monkeypatch.setattr(GuardedProtocol, "_parse", counted)
+    query = b'{"query":"{ __typename }"}'
+    request = (
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(query), query)
+    )
+
+    def answer(sock: socket.socket, *parts: bytes) -> bytes:
+        for part in parts:
+            sock.sendall(part)
+            time.sleep(0.05)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(65536)
+        head, _, body = received.partition(b"\r\n\r\n")
+        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+        while len(body) < length:
+            body += sock.recv(65536)
+        return head
+
+    with gate_held_full(failpoint_mongo, serve_api, shed_pause_ms=50) as api:
+        parsed.clear()  # the query holding the slot
+        sock = open_socket(api)
+        sock.settimeout(10)
+        assert answer(sock, request).startswith(b"HTTP/1.1 503 ")
+        assert parsed == [request]
+        for _ in range(3):  # the same bytes: refused as before, without a parse
+            assert answer(sock, request).startswith(b"HTTP/1.1 503 ")
+        assert parsed == [request]
+        # Split in two, the request is parsed (neither part alone is a request); and
+        # so is the whole request after it, since the last one parsed was not whole.
+        half = len(request) // 2
+        assert answer(sock, request[:half], request[half:]).startswith(b"HTTP/1.1 503 ")
+        assert answer(sock, request).startswith(b"HTTP/1.1 503 ")
+        assert parsed == [request, request[:half], request[half:], request]
+        shed_total = 'newsgraph_requests_shed_total{reason="queue_full"}'
+        assert metric(api, shed_total) == 6
+    # The slot is free: the same bytes are parsed, and admitted.
+    with sock:
+        assert answer(sock, request).startswith(b"HTTP/1.1 200 ")
+    assert parsed[-1] == request

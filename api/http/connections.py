@@ -18,6 +18,9 @@ timeouts: its only one is the keep-alive timeout, between requests).
   ``SHED_PAUSE_MS`` (it is held meanwhile). A client that retries at once in a loop
   would otherwise take the CPU the admitted requests need: under overload most
   requests are refused, and each costs the event loop a read, a parse and a write.
+  Such a client sends the same bytes each time: a connection keeps the bytes of its
+  last refused request when they were that request alone, and the same bytes again,
+  while the gate is still full, are refused without parsing them.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from api.settings import Settings
 ADMITTED_PATHS = frozenset({b"/graphql"})  # those AdmissionMiddleware admits
 # How often the deadlines are checked: a connection is closed up to this late.
 SWEEP_S = 0.25
+# The longest refused request a connection keeps to recognise its repetition.
+REPEAT_MAX_BYTES = 16 * 1024
 
 
 def _error(code: str, message: str) -> bytes:
@@ -82,6 +87,13 @@ class GuardedProtocol(HttpToolsProtocol):
     held: list[bytes] | None = None
     held_size = 0
     held_paused = False  # reading paused: the client sent more than HIGH_WATER_LIMIT
+    # The bytes of the last refused request, when an idle parser fed them parsed that
+    # one request and nothing more: fed again, they would be refused again.
+    repeat: bytes | None = None
+    in_message = False  # between a message's first byte and its end
+    begun = 0  # messages begun while the current data was fed
+    completed = 0  # messages ended then
+    refused_here = False  # one of them was refused, the connection kept open
     sweeping: bool = False  # set on the class bound to one server (guarded_protocol)
     pauses: Pauses  # set on the class bound to one server, with sweeping
 
@@ -109,7 +121,10 @@ class GuardedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         held = self.held
         if held is None:
-            super().data_received(data)
+            if data == self.repeat and self._may_shed():
+                self._refuse()
+            else:
+                self._parse(data)
             return
         held.append(data)
         self.held_size += len(data)
@@ -117,8 +132,22 @@ class GuardedProtocol(HttpToolsProtocol):
             self.held_paused = True
             self.flow.pause_reading()
 
+    def _parse(self, data: bytes) -> None:
+        """uvicorn's data_received, noting whether ``data`` was one refused request."""
+        idle = not self.in_message
+        self.begun = self.completed = 0
+        self.refused_here = False
+        super().data_received(data)
+        whole = idle and not self.in_message and self.begun == 1 and self.completed == 1
+        if whole and self.refused_here and len(data) <= REPEAT_MAX_BYTES:
+            self.repeat = data
+        else:
+            self.repeat = None
+
     # The parser's callbacks: a message begins at its first byte.
     def on_message_begin(self) -> None:
+        self.in_message = True
+        self.begun += 1
         self._watch("header_timeout")  # the first request's keeps the connection's start
         if self._may_shed():
             # Likely to be refused: keep the raw URL and headers, and build uvicorn's
@@ -166,6 +195,8 @@ class GuardedProtocol(HttpToolsProtocol):
             super().on_body(body)
 
     def on_message_complete(self) -> None:
+        self.in_message = False
+        self.completed += 1
         self._watch(None)
         if self.shedding:
             self.shedding = False
@@ -202,11 +233,17 @@ class GuardedProtocol(HttpToolsProtocol):
             self.arrival = None
 
     def _shed(self) -> None:
-        self.metrics.request_shed("queue_full")
         if not self.parser.should_keep_alive():
+            self.metrics.request_shed("queue_full")
             self.transport.write(self.overloaded_close)
             self.transport.close()
             return
+        self.refused_here = True
+        self._refuse()
+
+    def _refuse(self) -> None:
+        """503 on a connection kept open, then its pause."""
+        self.metrics.request_shed("queue_full")
         self.transport.write(self.overloaded)
         self._pause_after_shedding()
 
