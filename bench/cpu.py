@@ -20,7 +20,6 @@ Writes bench/results/cpu.json and cpu.md.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -37,13 +36,13 @@ from bench.api_bench import write_results
 from bench.corpus import DEFAULT_SEED
 from bench.dataset import DATABASE, ROOT, loaded_mongod, log
 from bench.operations import OPERATIONS, build_pools
+from bench.proc import cpu_seconds
 from bench.servers import Server, start_floor, start_newsgraph
 
 RESULTS = ROOT / "bench" / "results"
 SERVERS = ("newsgraph", "floor")
 # Search is measured elsewhere (bench/search_latency.py): its engine is the same in both.
 MEASURED = tuple(operation for operation in OPERATIONS if operation != "search")
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -69,13 +68,6 @@ class Options:
             **overrides,
         }
         return cls(**settings)
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's user + system CPU time so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # After the command: state is field 3; utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def rss_mb(pid: int) -> float:

@@ -41,6 +41,7 @@ from bson.raw_bson import RawBSONDocument
 from pymongo import MongoClient
 
 from bench.corpus import DEFAULT_SEED, cached_corpus
+from bench.proc import cpu_seconds
 from loaders.writer import index_builds, run_side_by_side
 from storage.mongod import Mongod
 
@@ -56,7 +57,6 @@ def results_path(n: int) -> Path:
 
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def corpus_files(root: Path) -> list[str]:
@@ -162,12 +162,6 @@ def _tree(root: int) -> list[int]:
 
 def _rss(pid: int) -> int:
     return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 class LoaderRun(NamedTuple):

@@ -17,8 +17,6 @@ Writes bench/results/refusal-cost.json and .md.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import re
 import statistics
 import sys
@@ -38,6 +36,8 @@ from bench.corpus import DEFAULT_SEED
 from bench.dataset import DATABASE, loaded_mongod, log
 from bench.operations import body
 from bench.overload import run_wrk
+from bench.proc import precise_cpu_seconds as cpu_seconds
+from bench.proc import user_system
 from bench.servers import Server
 
 HOLD = {"query": "{ articles(first: 1) { nodes { title } } }"}
@@ -60,23 +60,6 @@ class Round:
     us_per_refusal: float
     refusals_per_s: float
     core_share: float  # of one core, the refusals' CPU
-
-
-def cpu_seconds(pid: int) -> float:
-    """The CPU time of the process's threads so far, to the nanosecond (schedstat's
-    first field; /proc/PID/stat counts in ticks of 10 ms)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
-            total += int((task / "schedstat").read_text().split()[0])
-    return total / 1e9
-
-
-def user_system(pid: int) -> tuple[float, float]:
-    """The process's user and system CPU seconds (in ticks of 10 ms: for the split)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def shed_count(server: Server) -> int:

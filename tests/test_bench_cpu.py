@@ -13,7 +13,8 @@ import pytest
 from pymongo import MongoClient
 
 from bench.corpus import cached_corpus
-from bench.cpu import MEASURED, Options, cpu_seconds, run
+from bench.cpu import MEASURED, Options, run
+from bench.proc import cpu_seconds
 from loaders.load import load_paths
 from tests.conftest import RUN_ID
 
