@@ -72,11 +72,14 @@ class Settings:
     # A request's headers, then its body, must have arrived within these.
     header_timeout_ms: int = 10_000
     body_timeout_ms: int = 20_000
-    # Nothing more a connection whose request was shed sends is parsed for this long:
+    # Nothing more a connection whose request was shed sends is parsed for a pause:
     # a client retrying at once in a loop would otherwise take the admitted requests'
     # CPU. Measured (README, Overload): shorter costs goodput (more refusals a second),
-    # longer raises p99 under overload (every retried request waits the pause).
+    # longer raises p99 under overload (every retried request waits the pause). The
+    # pause is SHED_PAUSE_FACTOR times the p99 of the admitted requests' execution,
+    # at least shed_pause_ms (api.http.shed_pause).
     shed_pause_ms: int = 120
+    shed_pause_factor: float = 2.0
     # Open connections (HTTP and WebSocket) per process; beyond, new ones are refused.
     max_connections: int = 1000
     # Seconds an idle keep-alive connection stays open.
@@ -160,6 +163,16 @@ def _whole(value: str) -> int:
         return int(value)
     except ValueError:
         raise ValueError("expected a whole number") from None
+
+
+def _non_negative_number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError("expected a number, 0 or more") from None
+    if not number >= 0 or number == float("inf"):
+        raise ValueError("expected a number, 0 or more")
+    return number
 
 
 def _port(value: str) -> int:
@@ -363,7 +376,9 @@ TABLE: tuple[Variable, ...] = (
          "seconds an idle keep-alive connection stays open"),
     _row("MAX_CONNECTIONS", "max_connections", _positive_int, "open connections per process"),
     _row("SHED_PAUSE_MS", "shed_pause_ms", _non_negative_int,
-         "nothing more a shed connection sends is parsed for this long"),
+         "the least pause of a shed connection (nothing it sends is parsed meanwhile)"),
+    _row("SHED_PAUSE_FACTOR", "shed_pause_factor", _non_negative_number,
+         "the pause is this times the p99 of the admitted requests' execution"),
     _row("SEARCH_INDEX_DIR", "search_index_dir", Path,
          "where the search index is kept", shown="a temporary directory"),
     _row("SEARCH_WRITER_HEAP_MB", "search_writer_heap_mb", _writer_heap,

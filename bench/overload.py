@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -26,11 +27,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from bench import loadgen
 from bench.api_bench import RESULTS, write_results
 from bench.corpus import DEFAULT_SEED
 from bench.dataset import DATABASE, loaded_mongod, log
 from bench.operations import body
+from bench.proc import precise_cpu_seconds
 from bench.servers import Server
 
 # wrk counts responses by status in each thread; done() adds the threads up.
@@ -72,6 +76,7 @@ done = function(summary, latency, requests)
 end
 """
 
+PAUSE_METRIC = re.compile(r"^newsgraph_shed_pause_seconds (\S+)$", re.M)
 TARGETS = {"goodput_ratio": 0.9, "p99_ratio": 4.0, "rss_ratio": 1.5}
 
 
@@ -87,6 +92,10 @@ class Level:
     p50_ms: float
     p99_ms: float
     peak_rss_mb: float = 0.0
+    pause_ms: float = 0.0  # the shed connections' pause at the end of the run
+    # The server's CPU per 2xx: less noisy than rates on a shared machine, and what
+    # the refusals add shows in it.
+    cpu_ms_per_ok: float = 0.0
 
 
 def run_wrk(url: str, request: bytes, duration: int, connections: int) -> Level:
@@ -127,16 +136,27 @@ def measure(uri: str, connections: int, duration: int, env: dict[str, str]) -> L
         request = body("home", {})
         run_wrk(server.url, request, 2, min(connections, 10))
         time.sleep(1)  # the warm-up's last requests, abandoned by wrk, finish
+        cpu_before = precise_cpu_seconds(server.process.pid)
         level = run_wrk(server.url, request, duration, connections)
+        cpu = precise_cpu_seconds(server.process.pid) - cpu_before
+        level.cpu_ms_per_ok = round(cpu / max(level.ok, 1) * 1000, 3)
         level.peak_rss_mb = server.peak_rss_mb()
+        level.pause_ms = shed_pause_ms(server)
     finally:
         server.stop()
     log(
         f"{connections:4} connections: {level.goodput:7.1f} 2xx/s, {level.shed} shed, "
         f"{level.other} other, {level.socket_errors} socket errors, p50 {level.p50_ms} ms, "
-        f"p99 {level.p99_ms} ms, peak RSS {level.peak_rss_mb} MiB"
+        f"p99 {level.p99_ms} ms, peak RSS {level.peak_rss_mb} MiB, pause {level.pause_ms} ms, "
+        f"CPU {level.cpu_ms_per_ok} ms per 2xx"
     )
     return level
+
+
+def shed_pause_ms(server: Server) -> float:
+    """The pause the server gives a shed connection now (its /metrics gauge)."""
+    found = PAUSE_METRIC.search(httpx.get(f"{server.base}/metrics", timeout=10).text)
+    return round(float(found.group(1)) * 1000, 1) if found else 0.0
 
 
 def median(levels: list[Level]) -> Level:
@@ -153,6 +173,8 @@ def median(levels: list[Level]) -> Level:
         p50_ms=round(statistics.median(level.p50_ms for level in levels), 2),
         p99_ms=round(statistics.median(level.p99_ms for level in levels), 2),
         peak_rss_mb=max(level.peak_rss_mb for level in levels),
+        pause_ms=round(statistics.median(level.pause_ms for level in levels), 1),
+        cpu_ms_per_ok=round(statistics.median(level.cpu_ms_per_ok for level in levels), 3),
     )
 
 
@@ -182,14 +204,16 @@ def markdown(results: dict[str, Any]) -> str:
         f"summed, peak RSS the highest); N = {results['n']:,} articles; {results['date']}; "
         f"{results['cpu_count']} CPUs; settings: {settings}.",
         "",
-        "| connections | 2xx/s | 503 | other | socket errors | p50 ms | p99 ms | peak RSS MiB |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| connections | 2xx/s | 503 | other | socket errors | p50 ms | p99 ms | peak RSS MiB "
+        "| pause ms | CPU ms per 2xx |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for level in (low, high):
         lines.append(
             f"| {level['connections']} | {level['goodput']:.0f} | {level['shed']} "
             f"| {level['other']} | {level['socket_errors']} | {level['p50_ms']:.1f} "
-            f"| {level['p99_ms']:.1f} | {level['peak_rss_mb']:.1f} |"
+            f"| {level['p99_ms']:.1f} | {level['peak_rss_mb']:.1f} | {level['pause_ms']:.0f} "
+            f"| {level['cpu_ms_per_ok']:.2f} |"
         )
     lines += [
         "",

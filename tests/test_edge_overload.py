@@ -25,6 +25,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.http.admission import Gate
 from api.http.connections import GuardedProtocol, Pauses
+from api.http.shed_pause import EVERY, WINDOW, ShedPause, p99
 from api.settings import Settings, SettingsError
 from loaders.load import load_paths
 from storage.mongod import Mongod
@@ -291,6 +292,7 @@ OVERLOAD_VARIABLES = {
     "HEADER_TIMEOUT_MS": ("header_timeout_ms", 10_000),
     "BODY_TIMEOUT_MS": ("body_timeout_ms", 20_000),
     "SHED_PAUSE_MS": ("shed_pause_ms", 120),
+    "SHED_PAUSE_FACTOR": ("shed_pause_factor", 2.0),
     "MAX_CONNECTIONS": ("max_connections", 1000),
     "KEEP_ALIVE_TIMEOUT": ("keep_alive_timeout", 5),
 }
@@ -507,7 +509,7 @@ def test_pauses_end_in_order_never_early_under_one_timer() -> None:
     # begins its next pause from within the timer's callback.
     async def scenario() -> tuple[_CountingLoop, list[float]]:
         loop = _CountingLoop(asyncio.get_running_loop())
-        pauses = Pauses(loop, 0.01)  # type: ignore[arg-type]
+        pauses = Pauses(loop, ShedPause(0.01, 0, 0.01))  # type: ignore[arg-type]
         lateness: list[float] = []
         done = asyncio.Event()
 
@@ -517,7 +519,7 @@ def test_pauses_end_in_order_never_early_under_one_timer() -> None:
 
             def pause(self) -> None:
                 self.since = loop.time()
-                pauses.add(self)  # type: ignore[arg-type]
+                pauses.add(self, self.since)  # type: ignore[arg-type]
 
             def end_pause(self) -> None:
                 lateness.append(loop.time() - self.since - 0.01)
@@ -590,3 +592,43 @@ def test_a_retry_of_the_same_bytes_is_refused_unparsed_until_the_gate_has_room(
     with sock:
         assert answer(sock, request).startswith(b"HTTP/1.1 200 ")
     assert parsed[-1] == request
+
+
+def test_the_pause_follows_the_p99_of_the_executions_within_its_bounds() -> None:
+    pause = ShedPause(0.1, 2.5, 1.0)
+    for _ in range(EVERY - 1):
+        pause.record(0.08)
+    assert pause.seconds == 0.1  # not measured yet: the least
+    pause.record(0.08)
+    assert pause.seconds == pytest.approx(0.2)  # 2.5 x the p99
+    # The p99 of the last WINDOW (256): two slow executions are past it, three are not.
+    for _ in range(WINDOW - 2):
+        pause.record(0.06)
+    for _ in range(2):
+        pause.record(0.3)
+    assert pause.seconds == pytest.approx(0.15)  # 2.5 x 0.06
+    for _ in range(EVERY - 1):
+        pause.record(0.06)
+    pause.record(0.3)  # the third
+    assert pause.seconds == pytest.approx(0.75)
+    for _ in range(EVERY):
+        pause.record(5.0)  # never past Retry-After
+    assert pause.seconds == 1.0
+    for _ in range(WINDOW):
+        pause.record(0.001)  # never below SHED_PAUSE_MS
+    assert pause.seconds == 0.1
+    constant = ShedPause(0.12, 0, 1.0)  # SHED_PAUSE_FACTOR=0
+    for _ in range(WINDOW):
+        constant.record(0.5)
+    assert constant.seconds == 0.12
+    assert p99([3.0, 1.0, 2.0]) == 3.0
+    assert p99([float(i) for i in range(1, 201)]) == 198.0  # nearest rank
+
+
+def test_the_pause_in_use_is_served_in_metrics(serve_api: Any) -> None:
+    api = serve_api(shed_pause_ms=70)
+    assert metric(api, "newsgraph_shed_pause_seconds") == 0.07
+    assert Settings.from_env({"SHED_PAUSE_FACTOR": "0"}).shed_pause_factor == 0
+    for wrong in ("-1", "nan", "inf", "two"):
+        with pytest.raises(SettingsError, match="expected a number, 0 or more"):
+            Settings.from_env({"SHED_PAUSE_FACTOR": wrong})

@@ -16,6 +16,7 @@ never queued behind queries.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 
 import orjson
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import ApiError
 from api.http import deadline
 from api.http.load_metrics import LoadMetrics
+from api.http.shed_pause import ShedPause
 
 RETRY_AFTER_S = 1
 # Set in the scope of a shed request, for the connection's protocol (api.http.connections).
@@ -122,10 +124,12 @@ class AdmissionMiddleware:
         deadline_ms: int,
         max_body_bytes: int,
         metrics: LoadMetrics,
+        shed_pause: ShedPause,
         paths: frozenset[str] = frozenset({"/graphql"}),
     ) -> None:
         self.app = app
         self.gate = gate
+        self.shed_pause = shed_pause
         self.deadline_ms = deadline_ms
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
@@ -151,9 +155,11 @@ class AdmissionMiddleware:
         if refused:
             await self.shed(scope, send, refused)
             return
+        started = time.monotonic()
         try:
             await self.app(scope, _replay(messages, receive), send)
         finally:
+            self.shed_pause.record(time.monotonic() - started)
             self.gate.leave()
 
     async def shed(self, scope: Scope, send: Send, reason: str) -> None:

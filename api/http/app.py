@@ -25,13 +25,14 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from api.execution.cache import PlanCache
 from api.http import graphiql
-from api.http.admission import AdmissionMiddleware, Gate
+from api.http.admission import RETRY_AFTER_S, AdmissionMiddleware, Gate
 from api.http.connections import guarded_protocol
 from api.http.cors import cors_middleware
 from api.http.manifest import load_manifest
 from api.http.metrics import Metrics
 from api.http.persisted import PersistedQueries
 from api.http.request_ids import RequestIdMiddleware
+from api.http.shed_pause import ShedPause
 from api.http.view import NewsGraphQL
 from api.http.web import WebApp
 from api.live.metrics import LiveMetrics
@@ -200,6 +201,10 @@ def create_app(
     if settings.web_dist is not None:
         routes.append(Mount("/", WebApp(settings.web_dist)))
     gate = Gate(settings.max_concurrent_requests, settings.admission_queue)
+    shed_pause = ShedPause(
+        settings.shed_pause_ms / 1000, settings.shed_pause_factor, float(RETRY_AFTER_S)
+    )
+    metrics.load.watch_pause(lambda: shed_pause.seconds)
     app = Starlette(
         routes=routes,
         middleware=[
@@ -213,12 +218,14 @@ def create_app(
                 deadline_ms=settings.request_deadline_ms,
                 max_body_bytes=settings.max_body_bytes,
                 metrics=metrics.load,
+                shed_pause=shed_pause,
             ),
         ],
         lifespan=lifespan,
     )
     app.state.metrics = metrics  # for server_config
     app.state.gate = gate
+    app.state.shed_pause = shed_pause
     return app
 
 
@@ -228,7 +235,7 @@ def server_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn
     metrics: Metrics = app.state.metrics
     return uvicorn.Config(
         app,
-        http=guarded_protocol(settings, metrics.load, app.state.gate),
+        http=guarded_protocol(settings, metrics.load, app.state.gate, app.state.shed_pause),
         timeout_keep_alive=settings.keep_alive_timeout,
         # A WebSocket message is a GraphQL request: at most MAX_BODY_BYTES, like a body.
         ws_max_size=settings.max_body_bytes,

@@ -14,10 +14,10 @@ timeouts: its only one is the keep-alive timeout, between requests).
   counting the requests already on their way to it, a GraphQL request is answered
   503 here, from bytes made once, before any task or middleware exists (and before
   uvicorn builds its request: its head is only collected until it is known to be
-  refused); and nothing more a shed connection sends is parsed for
-  ``SHED_PAUSE_MS`` (it is held meanwhile). A client that retries at once in a loop
-  would otherwise take the CPU the admitted requests need: under overload most
-  requests are refused, and each costs the event loop a read, a parse and a write.
+  refused); and nothing more a shed connection sends is parsed for a pause (it is
+  held meanwhile; api.http.shed_pause says how long). A client that retries at once
+  in a loop would otherwise take the CPU the admitted requests need: under overload
+  most requests are refused, and each costs the event loop a read, a parse and a write.
   Such a client sends the same bytes each time: a connection keeps the bytes of its
   last refused request when they were that request alone, and the same bytes again,
   while the gate is still full, are refused without parsing them.
@@ -36,6 +36,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.http.admission import ARRIVAL, RETRY_AFTER_S, SHED, Arrival, Gate, overloaded_body
 from api.http.load_metrics import LoadMetrics
+from api.http.shed_pause import ShedPause
 from api.settings import Settings
 
 ADMITTED_PATHS = frozenset({b"/graphql"})  # those AdmissionMiddleware admits
@@ -67,7 +68,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     header_timeout: float
     body_timeout: float
-    shed_pause: float
+    shed_pause: ShedPause
     max_connections: int
     metrics: LoadMetrics
     timed_out: dict[str, bytes]
@@ -87,6 +88,7 @@ class GuardedProtocol(HttpToolsProtocol):
     held: list[bytes] | None = None
     held_size = 0
     held_paused = False  # reading paused: the client sent more than HIGH_WATER_LIMIT
+    paused_at = 0.0  # loop.time() when the last pause began
     # The bytes of the last refused request, when an idle parser fed them parsed that
     # one request and nothing more: fed again, they would be refused again.
     repeat: bytes | None = None
@@ -258,17 +260,18 @@ class GuardedProtocol(HttpToolsProtocol):
             self._pause_after_shedding()
 
     def _pause_after_shedding(self) -> None:
-        """Parse nothing more from this connection for SHED_PAUSE_MS. Its reader stays
+        """Parse nothing more from this connection for the pause. Its reader stays
         registered and what arrives meanwhile is held, not parsed: pausing and resuming
         reads through the selector, with a timer of its own, cost as much again as
         the refusal. The keep-alive timer starts only if the pause ends idle."""
         self._unset_keepalive_if_required()
-        if self.shed_pause <= 0:
+        if self.shed_pause.seconds <= 0:
             self._keep_alive(self.timeout_keep_alive)
         elif self.held is None:
             self.held = []
             self.held_size = 0
-            self.pauses.add(self)
+            self.paused_at = self.loop.time()
+            self.pauses.add(self, self.paused_at)
 
     def end_pause(self) -> None:
         """The pause is over: parse what arrived during it, or wait idle."""
@@ -281,7 +284,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if held:
             self.data_received(b"".join(held))
         else:  # idle since the 503: the keep-alive timeout counts from it
-            self._keep_alive(self.timeout_keep_alive - self.shed_pause)
+            self._keep_alive(self.timeout_keep_alive - (self.loop.time() - self.paused_at))
 
     def _keep_alive(self, delay: float) -> None:
         self.timeout_keep_alive_task = self.loop.call_later(
@@ -317,20 +320,23 @@ class GuardedProtocol(HttpToolsProtocol):
 
 
 class Pauses:
-    """The shed connections whose pause runs, in the order their pauses end (they all
-    last SHED_PAUSE_MS, so arrival order is that order), under one timer: the
-    head's end. Each is ended at its time or, on a busy loop, as soon after as the
-    loop gets to it, together with the others due then."""
+    """The shed connections whose pause runs, in the order they began, under one
+    timer: the head's end. Each is ended at its time or, on a busy loop, as soon after
+    as the loop gets to it, together with the others due then. A pause is never ended
+    early; when the pause has just shortened (api.http.shed_pause), the pauses begun
+    since end with the longer ones before them, which cost them at most the
+    difference."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, pause: float) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, pause: ShedPause) -> None:
         self.loop = loop
         self.pause = pause
         self.running: deque[tuple[float, GuardedProtocol]] = deque()
         self.timer: asyncio.TimerHandle | None = None
         self.ending = False  # in _due: a pause begun by end_pause() must not add a timer
 
-    def add(self, protocol: GuardedProtocol) -> None:
-        self.running.append((self.loop.time() + self.pause, protocol))
+    def add(self, protocol: GuardedProtocol, since: float) -> None:
+        """Pause ``protocol`` from ``since`` (loop.time(), now or just before)."""
+        self.running.append((since + self.pause.seconds, protocol))
         if self.timer is None and not self.ending:
             self.timer = self.loop.call_at(self.running[0][0], self._due)
 
@@ -358,14 +364,16 @@ def _sweep(loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
     loop.call_later(SWEEP_S, _sweep, loop, connections)
 
 
-def guarded_protocol(settings: Settings, metrics: LoadMetrics, gate: Gate) -> type[GuardedProtocol]:
+def guarded_protocol(
+    settings: Settings, metrics: LoadMetrics, gate: Gate, shed_pause: ShedPause
+) -> type[GuardedProtocol]:
     """The protocol class for uvicorn's ``http`` option, bound to these settings."""
     header_s = settings.header_timeout_ms / 1000
     body_s = settings.body_timeout_ms / 1000
     attributes: dict[str, Any] = {
         "header_timeout": header_s,
         "body_timeout": body_s,
-        "shed_pause": settings.shed_pause_ms / 1000,
+        "shed_pause": shed_pause,
         "max_connections": settings.max_connections,
         "metrics": metrics,
         "gate": gate,

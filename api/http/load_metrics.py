@@ -32,6 +32,11 @@ class LoadMetrics(MetricSet):
         "newsgraph_request_deadlines_expired",
         "GraphQL requests cancelled at the request deadline (REQUEST_DEADLINE_MS).",
     )
+    pause = gauge(
+        "newsgraph_shed_pause_seconds",
+        "How long a connection whose request was shed is paused now "
+        "(SHED_PAUSE_MS, SHED_PAUSE_FACTOR).",
+    )
     connections = gauge(
         "newsgraph_connections_open", "Open client connections (HTTP and WebSocket)."
     )
@@ -52,6 +57,9 @@ class LoadMetrics(MetricSet):
         """Read the gauges from the gate at scrape time: nothing to do per request."""
         self.in_flight.set_function(in_flight)
         self.queued.set_function(queued)
+
+    def watch_pause(self, seconds: Callable[[], float]) -> None:
+        self.pause.set_function(seconds)
 
     def request_shed(self, reason: str) -> None:
         self._shed_by_reason(reason).inc()
