@@ -339,14 +339,19 @@ def exchange(api: ServedAPI, request: bytes) -> bytes:
     """One request on a connection of its own; the response's head and body."""
     with open_socket(api) as sock:
         sock.sendall(request)
-        received = b""
-        while b"\r\n\r\n" not in received:
-            received += sock.recv(65536)
-        head, _, rest = received.partition(b"\r\n\r\n")
-        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
-        while len(rest) < length:
-            rest += sock.recv(65536)
-        return head + b"\r\n\r\n" + rest
+        return read_response(sock)
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One response's head and body."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(65536)
+    head, _, rest = received.partition(b"\r\n\r\n")
+    length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return head + b"\r\n\r\n" + rest
 
 
 def test_while_the_gate_is_full_only_graphql_requests_are_refused_and_others_keep_their_headers(
@@ -562,14 +567,7 @@ def test_a_retry_of_the_same_bytes_is_refused_unparsed_until_the_gate_has_room(
         for part in parts:
             sock.sendall(part)
             time.sleep(0.05)
-        received = b""
-        while b"\r\n\r\n" not in received:
-            received += sock.recv(65536)
-        head, _, body = received.partition(b"\r\n\r\n")
-        length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
-        while len(body) < length:
-            body += sock.recv(65536)
-        return head
+        return read_response(sock)
 
     with gate_held_full(failpoint_mongo, serve_api, shed_pause_ms=50) as api:
         parsed.clear()  # the query holding the slot
