@@ -80,11 +80,8 @@ def rss_mb(pid: int) -> float:
 def build_peak_rss_mb(server: Server) -> float | None:
     """The peak RSS of newsgraph's search index build, a child process of its own
     (not in the server's VmHWM), from /metrics; None if it was built in process."""
-    for line in httpx.get(f"{server.base}/metrics", timeout=10).text.splitlines():
-        if line.startswith("newsgraph_search_build_peak_rss_bytes "):
-            peak = float(line.split()[1])
-            return round(peak / 2**20, 1) if peak else None
-    return None
+    peak = server.metric("newsgraph_search_build_peak_rss_bytes")
+    return round(peak / 2**20, 1) if peak else None
 
 
 def cpu_ms_per_request(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -26,8 +25,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from bench import loadgen
 from bench.api_bench import RESULTS, write_results
@@ -76,7 +73,6 @@ done = function(summary, latency, requests)
 end
 """
 
-PAUSE_METRIC = re.compile(r"^newsgraph_shed_pause_seconds (\S+)$", re.M)
 TARGETS = {"goodput_ratio": 0.9, "p99_ratio": 4.0, "rss_ratio": 1.5}
 
 
@@ -141,7 +137,7 @@ def measure(uri: str, connections: int, duration: int, env: dict[str, str]) -> L
         cpu = precise_cpu_seconds(server.process.pid) - cpu_before
         level.cpu_ms_per_ok = round(cpu / max(level.ok, 1) * 1000, 3)
         level.peak_rss_mb = server.peak_rss_mb()
-        level.pause_ms = shed_pause_ms(server)
+        level.pause_ms = round((server.metric("newsgraph_shed_pause_seconds") or 0) * 1000, 1)
     finally:
         server.stop()
     log(
@@ -151,12 +147,6 @@ def measure(uri: str, connections: int, duration: int, env: dict[str, str]) -> L
         f"CPU {level.cpu_ms_per_ok} ms per 2xx"
     )
     return level
-
-
-def shed_pause_ms(server: Server) -> float:
-    """The pause the server gives a shed connection now (its /metrics gauge)."""
-    found = PAUSE_METRIC.search(httpx.get(f"{server.base}/metrics", timeout=10).text)
-    return round(float(found.group(1)) * 1000, 1) if found else 0.0
 
 
 def median(levels: list[Level]) -> Level:

@@ -17,7 +17,6 @@ Writes bench/results/refusal-cost.json and .md.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import threading
@@ -36,12 +35,11 @@ from bench.corpus import DEFAULT_SEED
 from bench.dataset import DATABASE, loaded_mongod, log
 from bench.operations import body
 from bench.overload import run_wrk
-from bench.proc import precise_cpu_seconds as cpu_seconds
-from bench.proc import user_system
+from bench.proc import precise_cpu_seconds, user_system
 from bench.servers import Server
 
 HOLD = {"query": "{ articles(first: 1) { nodes { title } } }"}
-SHED_METRIC = re.compile(r'^newsgraph_requests_shed_total\{reason="queue_full"\} (\S+)$', re.M)
+SHED_METRIC = 'newsgraph_requests_shed_total{reason="queue_full"}'
 GATE_ENV = {
     "MAX_CONCURRENT_REQUESTS": "1",
     "ADMISSION_QUEUE": "0",
@@ -63,8 +61,7 @@ class Round:
 
 
 def shed_count(server: Server) -> int:
-    found = SHED_METRIC.search(httpx.get(f"{server.base}/metrics", timeout=10).text)
-    return int(float(found.group(1))) if found else 0
+    return int(server.metric(SHED_METRIC) or 0)
 
 
 def hold_finds(client: MongoClient[Any], hold: bool) -> None:
@@ -86,7 +83,7 @@ def hold_the_slot(server: Server) -> threading.Thread:
     holder = threading.Thread(target=run, daemon=True)
     holder.start()
     deadline = time.monotonic() + 30
-    while "newsgraph_requests_in_flight 1.0" not in httpx.get(f"{server.base}/metrics").text:
+    while server.metric("newsgraph_requests_in_flight") != 1:
         if time.monotonic() > deadline:
             raise RuntimeError("the holding query never took the slot")
         time.sleep(0.05)
@@ -96,18 +93,19 @@ def hold_the_slot(server: Server) -> threading.Thread:
 def idle_rate(pid: int) -> float:
     """The server's CPU seconds per second with no requests (its MongoDB monitors,
     the sweep, the search follower)."""
-    before = cpu_seconds(pid)
+    before = precise_cpu_seconds(pid)
     time.sleep(IDLE_S)
-    return (cpu_seconds(pid) - before) / IDLE_S
+    return (precise_cpu_seconds(pid) - before) / IDLE_S
 
 
 def measure(server: Server, connections: int, duration: int) -> Round:
     pid = server.process.pid
     idle_before = idle_rate(pid)
-    shed_before, cpu_before, started = shed_count(server), cpu_seconds(pid), time.monotonic()
+    shed_before = shed_count(server)
+    cpu_before, started = precise_cpu_seconds(pid), time.monotonic()
     _, system_before = user_system(pid)
     run_wrk(server.url, body("home", {}), duration, connections)
-    cpu_after, seconds = cpu_seconds(pid), time.monotonic() - started
+    cpu_after, seconds = precise_cpu_seconds(pid), time.monotonic() - started
     _, system_after = user_system(pid)
     refusals = shed_count(server) - shed_before
     idle = (idle_before + idle_rate(pid)) / 2  # the rate before and after, for its drift

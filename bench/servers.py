@@ -81,6 +81,14 @@ class Server:
                 return round(int(line.split()[1]) / 1024, 1)
         raise RuntimeError(f"no VmHWM for {self.name} (pid {self.process.pid})")
 
+    def metric(self, sample: str) -> float | None:
+        """The value of one sample in the server's /metrics, named with its labels as
+        served (``newsgraph_requests_shed_total{reason="queue_full"}``); None if absent."""
+        for line in httpx.get(f"{self.base}/metrics", timeout=10).text.splitlines():
+            if line.startswith(sample + " "):
+                return float(line.split()[-1])
+        return None
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
