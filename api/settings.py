@@ -4,6 +4,7 @@ with its default, and listed in the README's "Configuration" table."""
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -170,7 +171,7 @@ def _non_negative_number(value: str) -> float:
         number = float(value)
     except ValueError:
         raise ValueError("expected a number, 0 or more") from None
-    if not number >= 0 or number == float("inf"):
+    if not (math.isfinite(number) and number >= 0):
         raise ValueError("expected a number, 0 or more")
     return number
 

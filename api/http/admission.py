@@ -134,7 +134,9 @@ class AdmissionMiddleware:
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
         self.paths = paths
-        metrics.watch(lambda: self.gate.running, lambda: len(self.gate.waiters))
+        metrics.watch(
+            lambda: self.gate.running, lambda: len(self.gate.waiters), lambda: shed_pause.seconds
+        )
         self.overloaded = overloaded_body(gate)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

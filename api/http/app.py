@@ -204,7 +204,6 @@ def create_app(
     shed_pause = ShedPause(
         settings.shed_pause_ms / 1000, settings.shed_pause_factor, float(RETRY_AFTER_S)
     )
-    metrics.load.watch_pause(lambda: shed_pause.seconds)
     app = Starlette(
         routes=routes,
         middleware=[

@@ -93,8 +93,7 @@ class GuardedProtocol(HttpToolsProtocol):
     # one request and nothing more: fed again, they would be refused again.
     repeat: bytes | None = None
     in_message = False  # between a message's first byte and its end
-    begun = 0  # messages begun while the current data was fed
-    completed = 0  # messages ended then
+    completed = 0  # messages ended while the current data was fed
     refused_here = False  # one of them was refused, the connection kept open
     sweeping: bool = False  # set on the class bound to one server (guarded_protocol)
     pauses: Pauses  # set on the class bound to one server, with sweeping
@@ -137,10 +136,11 @@ class GuardedProtocol(HttpToolsProtocol):
     def _parse(self, data: bytes) -> None:
         """uvicorn's data_received, noting whether ``data`` was one refused request."""
         idle = not self.in_message
-        self.begun = self.completed = 0
+        self.completed = 0
         self.refused_here = False
         super().data_received(data)
-        whole = idle and not self.in_message and self.begun == 1 and self.completed == 1
+        # Idle before and after, one message ended: ``data`` was that message, whole.
+        whole = idle and not self.in_message and self.completed == 1
         if whole and self.refused_here and len(data) <= REPEAT_MAX_BYTES:
             self.repeat = data
         else:
@@ -149,7 +149,6 @@ class GuardedProtocol(HttpToolsProtocol):
     # The parser's callbacks: a message begins at its first byte.
     def on_message_begin(self) -> None:
         self.in_message = True
-        self.begun += 1
         self._watch("header_timeout")  # the first request's keeps the connection's start
         if self._may_shed():
             # Likely to be refused: keep the raw URL and headers, and build uvicorn's

@@ -53,13 +53,14 @@ class LoadMetrics(MetricSet):
         self._shed_log = _Summary("shed %d requests with 503 since the last such line (%s)")
         self._closed_log = _Summary("closed %d connections since the last such line (%s)")
 
-    def watch(self, in_flight: Callable[[], int], queued: Callable[[], int]) -> None:
-        """Read the gauges from the gate at scrape time: nothing to do per request."""
+    def watch(
+        self, in_flight: Callable[[], int], queued: Callable[[], int], pause: Callable[[], float]
+    ) -> None:
+        """Read the gauges from the gate and the pause at scrape time: nothing to do
+        per request."""
         self.in_flight.set_function(in_flight)
         self.queued.set_function(queued)
-
-    def watch_pause(self, seconds: Callable[[], float]) -> None:
-        self.pause.set_function(seconds)
+        self.pause.set_function(pause)
 
     def request_shed(self, reason: str) -> None:
         self._shed_by_reason(reason).inc()

@@ -15,6 +15,8 @@ that long anyway).
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Iterable
 
 WINDOW = 256  # executions the p99 is taken over
 EVERY = 32  # executions between two updates of the pause
@@ -29,26 +31,20 @@ class ShedPause:
         self.factor = factor
         self.most = max(most_s, least_s)
         self.seconds = least_s
-        self._samples: list[float] = []
-        self._next = 0  # the slot the next sample replaces, once the window is full
+        self._samples: deque[float] = deque(maxlen=WINDOW)
         self._since = 0  # samples since the last update
 
     def record(self, seconds: float) -> None:
         if not self.factor:
             return
-        samples = self._samples
-        if len(samples) < WINDOW:
-            samples.append(seconds)
-        else:
-            samples[self._next] = seconds
-            self._next = (self._next + 1) % WINDOW
+        self._samples.append(seconds)
         self._since += 1
         if self._since >= EVERY:
             self._since = 0
-            self.seconds = min(max(self.factor * p99(samples), self.least), self.most)
+            self.seconds = min(max(self.factor * p99(self._samples), self.least), self.most)
 
 
-def p99(samples: list[float]) -> float:
+def p99(samples: Iterable[float]) -> float:
     """The 99th percentile (nearest rank) of a non-empty list."""
     ordered = sorted(samples)
     return ordered[math.ceil(0.99 * len(ordered)) - 1]
