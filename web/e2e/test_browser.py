@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -219,11 +220,22 @@ def subscribe_frames(frames: list[str]) -> list[dict[str, Any]]:
     return [m for m in messages if m.get("type") == "subscribe"]
 
 
-def until_subscriptions(world: World, count: int, timeout_s: float = 5.0) -> None:
+def until(page: Page, done: Callable[[], bool], what: str, timeout_s: float = 5.0) -> None:
+    """Wait for `done`, letting Playwright run meanwhile: its sync API delivers
+    events (WebSocket frames included) only while it is called, never during a
+    plain `time.sleep`."""
     deadline = time.monotonic() + timeout_s
-    while active_subscriptions(world.api) != count:
-        assert time.monotonic() < deadline, f"the API never had {count} subscriptions open"
-        time.sleep(0.05)
+    while not done():
+        assert time.monotonic() < deadline, f"never happened within {timeout_s} s: {what}"
+        page.wait_for_timeout(50)
+
+
+def until_subscriptions(page: Page, world: World, count: int) -> None:
+    until(
+        page,
+        lambda: active_subscriptions(world.api) == count,
+        f"the API has {count} subscriptions open",
+    )
 
 
 def test_an_article_loaded_while_the_home_page_is_open_raises_the_banner(
@@ -237,11 +249,12 @@ def test_an_article_loaded_while_the_home_page_is_open_raises_the_banner(
         socket.on("framereceived", lambda frame: received.append(str(frame)))
 
     page.on("websocket", watch)
-    until_subscriptions(world, 0)  # the sockets of earlier tests' pages are closed
+    until_subscriptions(page, world, 0)  # the sockets of earlier tests' pages are closed
     page.goto("/")
     expect(page.locator(CARDS)).to_have_count(20)
-    until_subscriptions(world, 1)
+    until_subscriptions(page, world, 1)
     # Over WebSocket too, the safelisted API runs only the manifest's text.
+    until(page, lambda: bool(subscribe_frames(sent)), "Playwright saw the subscribe frame")
     [subscribe] = subscribe_frames(sent)
     assert subscribe["payload"]["query"] == operation("ArticleAdded")
     before = card_ids(page)
