@@ -108,6 +108,9 @@ class Settings:
     executor: str = "compiled"
     # Compiled plans kept, one per (document, operation, @skip/@include values).
     plan_cache_size: int = 1000
+    # Python's garbage collector: "tuned" for serving (api.garbage) or "python" (the
+    # interpreter's defaults).
+    gc_mode: str = "tuned"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -269,12 +272,20 @@ def _at_least(value: str, least: int, expected: str) -> int:
 
 
 EXECUTORS = ("compiled", "reference")
+GC_MODES = ("tuned", "python")  # api.garbage
 
 
 def _executor(value: str) -> str:
     lowered = value.lower()
     if lowered not in EXECUTORS:
         raise ValueError(f"expected one of {', '.join(EXECUTORS)}")
+    return lowered
+
+
+def _gc_mode(value: str) -> str:
+    lowered = value.lower()
+    if lowered not in GC_MODES:
+        raise ValueError(f"expected one of {', '.join(GC_MODES)}")
     return lowered
 
 
@@ -388,6 +399,8 @@ TABLE: tuple[Variable, ...] = (
          "compiled, or reference (graphql-core, every field resolved)"),
     _row("PLAN_CACHE_SIZE", "plan_cache_size", _positive_int,
          "compiled plans kept (least recently used dropped)"),
+    _row("GC_MODE", "gc_mode", _gc_mode,
+         "tuned (start-up frozen, fewer collections) or python (its defaults)"),
     _row("MAX_SUBSCRIPTIONS_PER_CONNECTION", "max_subscriptions_per_connection", _positive_int,
          "operations one WebSocket may have open"),
     _row("MAX_SUBSCRIPTIONS", "max_subscriptions", _positive_int,

@@ -44,6 +44,7 @@ def test_every_limit_is_read_from_its_variable() -> None:
             "SEARCH_WRITER_HEAP_MB": "32",
             "EXECUTOR": "Reference",
             "PLAN_CACHE_SIZE": "12",
+            "GC_MODE": "Python",
         }
     )
     assert (settings.max_depth, settings.max_aliases, settings.max_tokens) == (5, 6, 700)
@@ -59,6 +60,7 @@ def test_every_limit_is_read_from_its_variable() -> None:
     assert str(settings.search_index_dir) == "/var/lib/newsgraph/search"
     assert settings.search_writer_heap_mb == 32
     assert (settings.executor, settings.plan_cache_size) == ("reference", 12)
+    assert settings.gc_mode == "python"
 
 
 @pytest.mark.parametrize(
@@ -75,6 +77,7 @@ def test_every_limit_is_read_from_its_variable() -> None:
         ("MONGO_MAX_STALENESS_S", "soon", "expected a whole number of seconds, 90 or more"),
         ("EXECUTOR", "jit", "expected one of compiled, reference"),
         ("PLAN_CACHE_SIZE", "0", "expected a whole number above 0"),
+        ("GC_MODE", "off", "expected one of tuned, python"),
     ],
 )
 def test_an_unusable_value_names_its_variable_and_what_is_expected(

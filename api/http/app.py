@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from api import garbage
 from api.execution.cache import PlanCache
 from api.http import graphiql
 from api.http.admission import RETRY_AFTER_S, AdmissionMiddleware, Gate
@@ -245,11 +246,21 @@ def server_config(app: Starlette, settings: Settings, **options: Any) -> uvicorn
 class Server(uvicorn.Server):
     """uvicorn, with subscriptions completed before it closes connections: uvicorn
     would otherwise close every WebSocket with 1012 before the app hears of the
-    shutdown, and no subscription would get its ``complete``."""
+    shutdown, and no subscription would get its ``complete``.
 
-    def __init__(self, config: uvicorn.Config, app: Starlette) -> None:
+    ``gc_mode``: the garbage collector's setting (api.garbage), applied once the
+    server has started; None leaves the process's collector alone (the tests'
+    servers, which share their process)."""
+
+    def __init__(self, config: uvicorn.Config, app: Starlette, gc_mode: str | None = None) -> None:
         super().__init__(config)
         self.app = app
+        self.gc_mode = gc_mode
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started and self.gc_mode is not None:
+            garbage.tune(self.gc_mode)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         live: Live | None = getattr(self.app.state, "live", None)
@@ -272,7 +283,7 @@ def serve(settings: Settings) -> None:
         log_level="info",
         access_log=False,
     )
-    server = Server(config, app)
+    server = Server(config, app, settings.gc_mode)
     # As uvicorn.run: Ctrl-C is a normal stop; a server that never started is not.
     with contextlib.suppress(KeyboardInterrupt):
         server.run()

@@ -17,6 +17,7 @@ from pymongo.monitoring import (
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api import garbage
 from api.http.load_metrics import LoadMetrics
 from api.http.request_log import RequestRecord, current_record
 from api.metric_set import Children
@@ -73,6 +74,8 @@ class Metrics:
             )
         )
         self.load = LoadMetrics(self.registry)
+        garbage.watch()
+        self.registry.register(garbage.GarbageMetrics())
         self.operations: set[str] = set()
 
     def observe(self, record: RequestRecord) -> None:
