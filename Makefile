@@ -81,7 +81,7 @@ schema: $(SERVE_STAMP) ## regenerate schema.graphql from the code
 	$(PY) -m api.schema.export
 
 typecheck: $(DEV_STAMP) ## mypy
-	$(VENV)/bin/mypy api loaders storage
+	$(VENV)/bin/mypy api loaders storage bench
 
 # The loader against its parsing and write floors, on a synthetic corpus of N files
 # (generated once into bench/corpus/, git-ignored; N=100000 unless given).

@@ -74,7 +74,7 @@ class FloorSearch:
         def one(name: str) -> Query:
             if len(terms) == 1:
                 return Query.term_query(SCHEMA, name, terms[0])
-            return Query.phrase_query(SCHEMA, name, terms)
+            return Query.phrase_query(SCHEMA, name, list(terms))
 
         return [
             (Occur.Should, Query.boost_query(one(TITLE), TITLE_BOOST)),
@@ -85,7 +85,7 @@ class FloorSearch:
         searcher = self.searcher
         assert searcher is not None, "the floor's index is built before it is ready"
         hits = searcher.search(self.query(variables["query"]), 20, count=False).hits
-        ranked = [(score, searcher.doc(address).get_first(KEY)) for score, address in hits]
+        ranked = [(score, str(searcher.doc(address).get_first(KEY))) for score, address in hits]
         keys = [key for _, key in ranked]
         titles = {
             doc["_id"]: doc["title"]
