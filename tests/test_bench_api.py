@@ -13,7 +13,7 @@ import pytest
 from pymongo import MongoClient
 
 from bench.api_bench import Options, run
-from bench.checks import Mismatch, first_difference
+from bench.checks import Mismatch, first_difference, ties_unordered
 from bench.corpus import DEFAULT_SEED, cached_corpus
 from bench.operations import OPERATIONS
 from loaders.load import load_paths
@@ -101,3 +101,20 @@ def test_first_difference_names_the_field() -> None:
     assert first_difference(ours, {"a": [], "d": None}) == (
         "data.a: 1 items in newsgraph's answer, 0 in the floor's"
     )
+
+
+def _search(*edges: tuple[float, str]) -> dict[str, Any]:
+    return {"search": {"edges": [{"score": s, "node": {"id": i}} for s, i in edges]}}
+
+
+def test_search_answers_may_order_equal_scores_either_way() -> None:
+    ours = _search((3.0, "a"), (2.0, "b"), (2.0, "c"), (1.0, "d"), (1.0, "e"))
+    same = _search((3.0, "a"), (2.0, "c"), (2.0, "b"), (1.0, "e"), (1.0, "x"))
+    assert ties_unordered(ours) == ties_unordered(same)  # the tie at the end cut elsewhere
+    for other in (
+        _search((3.0, "a"), (2.0, "b"), (2.0, "x"), (1.0, "d"), (1.0, "e")),  # another member
+        _search((3.0, "a"), (2.0, "b"), (2.0, "c"), (1.5, "d"), (1.0, "e")),  # another score
+        _search((3.0, "a"), (2.0, "b"), (2.0, "c"), (1.0, "d")),  # one fewer
+    ):
+        assert ties_unordered(ours) != ties_unordered(other)
+    assert ties_unordered({"article": None}) == {"article": None}
