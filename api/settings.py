@@ -102,6 +102,9 @@ class Settings:
     # 16 MiB, near tantivy's minimum of 15: a bigger heap builds faster (64 MiB: about
     # twice as fast) but is held by the process, and counts in its peak RSS.
     search_writer_heap_mb: int = 16
+    # A search page whose words' postings (both fields) reach this runs in a worker
+    # thread, off the event loop (api.search.searcher.THREAD_POSTINGS).
+    search_thread_postings: int = 200_000
 
     # How queries run: "compiled" (api.execution: planned reads, direct building) or
     # "reference" (Strawberry on graphql-core, every field resolved).
@@ -395,6 +398,8 @@ TABLE: tuple[Variable, ...] = (
          "where the search index is kept", shown="a temporary directory"),
     _row("SEARCH_WRITER_HEAP_MB", "search_writer_heap_mb", _writer_heap,
          "memory the search index writer fills before a flush"),
+    _row("SEARCH_THREAD_POSTINGS", "search_thread_postings", _non_negative_int,
+         "a search page over this many postings runs in a worker thread"),
     _row("EXECUTOR", "executor", _executor,
          "compiled, or reference (graphql-core, every field resolved)"),
     _row("PLAN_CACHE_SIZE", "plan_cache_size", _positive_int,

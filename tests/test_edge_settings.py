@@ -45,6 +45,7 @@ def test_every_limit_is_read_from_its_variable() -> None:
             "EXECUTOR": "Reference",
             "PLAN_CACHE_SIZE": "12",
             "GC_MODE": "Python",
+            "SEARCH_THREAD_POSTINGS": "0",
         }
     )
     assert (settings.max_depth, settings.max_aliases, settings.max_tokens) == (5, 6, 700)
@@ -61,6 +62,13 @@ def test_every_limit_is_read_from_its_variable() -> None:
     assert settings.search_writer_heap_mb == 32
     assert (settings.executor, settings.plan_cache_size) == ("reference", 12)
     assert settings.gc_mode == "python"
+    assert settings.search_thread_postings == 0
+
+
+def test_the_search_thread_threshold_defaults_to_the_searchers() -> None:
+    from api.search.searcher import THREAD_POSTINGS
+
+    assert Settings().search_thread_postings == THREAD_POSTINGS
 
 
 @pytest.mark.parametrize(

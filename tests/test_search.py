@@ -124,7 +124,7 @@ def test_a_costly_page_runs_in_a_worker_thread_with_the_same_answer(
     search(api, "storm vote police")
     assert threads and not any(name.startswith("asyncio") for name in threads)
     threads.clear()
-    monkeypatch.setattr(searcher, "THREAD_POSTINGS", 1)
+    monkeypatch.setattr(api.app.state.search, "thread_postings", 1)
     for q, words, phrases, excluded in QUERIES[:3]:
         found = search(api, q)
         assert {e["node"]["id"] for e in found["edges"]} == ids(

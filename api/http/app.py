@@ -131,6 +131,7 @@ def _search_service(
         settings.search_writer_heap_mb * 1024 * 1024,
         settings.mongodb_uri,
         settings.mongo_timeout_ms,
+        settings.search_thread_postings,
     )
     service.start()
     return service, search_client

@@ -136,10 +136,12 @@ def _key(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
     return str(searcher.doc(address).get_first(f.KEY))
 
 
-# Engine work over this many postings (about 0.2 ms: the engine visits every match,
-# some 10 ns each) runs in a worker thread; less is done at once, as a worker
-# thread's hand-off costs about 0.1 ms.
-THREAD_POSTINGS = 20_000
+# Engine work over this many postings (about 0.8 ms: the engine visits every match,
+# some 4 ns each) runs in a worker thread; less is done at once. Under load a worker
+# thread's hand-off (the executor, the loop's wake-up, the GIL passed back and
+# forth) cost 0.8 ms of CPU per search at 100,000 articles, more than the engine's
+# own work there (bench: python -m bench.search_thread).
+THREAD_POSTINGS = 200_000
 
 
 async def engine_page(search: Search, window: Window) -> SearchPage:
@@ -151,10 +153,17 @@ class Search:
     """One search request on the index: ``page`` answers a window of it."""
 
     def __init__(
-        self, index: SearchIndex, text: str, parsed: Parsed, where: ArticleConditions, order: str
+        self,
+        index: SearchIndex,
+        text: str,
+        parsed: Parsed,
+        where: ArticleConditions,
+        order: str,
+        thread_postings: int = THREAD_POSTINGS,
     ) -> None:
         self.index = index
         self.parsed = parsed
+        self.thread_postings = thread_postings
         self.where = where
         self.order = order
         self.kind = query_kind(text, where, order)
@@ -165,13 +174,14 @@ class Search:
         of its words, phrases and exclusions in both fields, from the index's term
         statistics."""
         searcher = self.index.current.searcher
-        if searcher.num_docs < THREAD_POSTINGS:
+        threshold = self.thread_postings
+        if searcher.num_docs < threshold:
             return False  # a small index: no page costs a hand-off
         postings = 0
         for terms in [*self.parsed.positive, *self.parsed.excluded]:
             for term in terms:
                 postings += searcher.doc_freq(f.TITLE, term) + searcher.doc_freq(f.EXCERPT, term)
-                if postings >= THREAD_POSTINGS:
+                if postings >= threshold:
                     return True
         return False
 

@@ -20,7 +20,7 @@ from api.search.child import BuildCommand
 from api.search.follower import Follower
 from api.search.index import SearchIndex, private_directory
 from api.search.query import Parsed, parse
-from api.search.searcher import Search
+from api.search.searcher import THREAD_POSTINGS, Search
 from api.store.filters import ArticleConditions
 from storage.contract import ARTICLES
 
@@ -41,12 +41,14 @@ class SearchService:
         heap_bytes: int,
         mongodb_uri: str,
         timeout_ms: int,
+        thread_postings: int = THREAD_POSTINGS,
     ) -> None:
         # Without a directory of its own the process indexes into a temporary one,
         # removed when it stops: it rebuilds at every start.
         self.private = directory is None
         self.directory = directory or private_directory()
         self.heap_bytes = heap_bytes
+        self.thread_postings = thread_postings  # pages over this many: a worker thread
         self.index = SearchIndex(self.directory, db.name, heap_bytes)
         command = BuildCommand(mongodb_uri, db.name, self.directory, heap_bytes, timeout_ms)
         self.follower = Follower(self.index, db[ARTICLES], command)
@@ -85,7 +87,7 @@ class SearchService:
                 f"{progress.to_index} articles): retry in a few seconds",
                 retryable=True,
             )
-        return Search(self.index, text, parsed, where, order)
+        return Search(self.index, text, parsed, where, order, self.thread_postings)
 
     def report(self) -> dict[str, Any]:
         return {
