@@ -30,7 +30,7 @@ from bench.dataset import DATABASE, loaded_mongod, log
 from bench.operations import body
 from bench.overload import run_wrk
 from bench.proc import precise_cpu_seconds
-from bench.servers import Server
+from bench.servers import Server, in_turns, newsgraph_variants
 
 MODES = ("tuned", "python")
 GENERATIONS = range(3)
@@ -118,22 +118,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "gc-cost.json")
     args = parser.parse_args(argv)
     loadgen.require_wrk()
-    runs: list[Run] = []
     with loaded_mongod(args.n, DEFAULT_SEED) as uri:
-        servers = {
-            mode: Server(f"gc-{mode}", "api", uri, DATABASE, RESULTS / "logs", GC_MODE=mode)
-            for mode in MODES
-        }
-        try:
-            for server in servers.values():
-                run_wrk(server.url, body("home", {}), 2, 10)  # warm-up: plans, pools
-            for _ in range(args.rounds):
-                for connections in args.connections:
-                    for mode, server in servers.items():
-                        runs.append(measure(server, mode, connections, args.duration))
-        finally:
-            for server in servers.values():
-                server.stop()
+        variants = {mode: {"GC_MODE": mode} for mode in MODES}
+        with newsgraph_variants(variants, uri, DATABASE, RESULTS / "logs", "gc") as servers:
+            runs = in_turns(
+                servers,
+                args.rounds,
+                lambda server: run_wrk(server.url, body("home", {}), 2, 10),  # plans, pools
+                lambda mode, server: [
+                    measure(server, mode, connections, args.duration)
+                    for connections in args.connections
+                ],
+            )
     header = (
         f"The garbage collector under load: the home page, N={args.n}, wrk, "
         f"{args.duration} s per run, median of {args.rounds} rounds; "

@@ -29,7 +29,7 @@ from bench.dataset import DATABASE, loaded_mongod, log
 from bench.operations import build_pools
 from bench.overload import run_wrk
 from bench.proc import precise_cpu_seconds
-from bench.servers import Server
+from bench.servers import Server, in_turns, newsgraph_variants
 
 CONNECTIONS = 10
 
@@ -82,31 +82,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "search-thread.json")
     args = parser.parse_args(argv)
     loadgen.require_wrk()
-    runs: list[Run] = []
     with loaded_mongod(args.n, DEFAULT_SEED) as uri:
         client: MongoClient[dict[str, Any]] = MongoClient(uri)
         with client:
             body = build_pools(client, DATABASE, DEFAULT_SEED).bodies("search")[args.query]
-        servers = {
-            value: Server(
-                f"search-thread-{value}",
-                "api",
-                uri,
-                DATABASE,
-                RESULTS / "logs",
-                SEARCH_THREAD_POSTINGS=str(value),
+        variants = {value: {"SEARCH_THREAD_POSTINGS": str(value)} for value in args.values}
+        log_dir = RESULTS / "logs"
+        with newsgraph_variants(variants, uri, DATABASE, log_dir, "search-thread") as servers:
+            runs = in_turns(
+                servers,
+                args.rounds,
+                lambda server: run_wrk(server.url, body, 2, CONNECTIONS),
+                lambda value, server: [measure(server, value, body, args.duration)],
             )
-            for value in args.values
-        }
-        try:
-            for server in servers.values():
-                run_wrk(server.url, body, 2, CONNECTIONS)  # warm-up
-            for _ in range(args.rounds):
-                for value, server in servers.items():
-                    runs.append(measure(server, value, body, args.duration))
-        finally:
-            for server in servers.values():
-                server.stop()
     header = (
         f"One search (`{body.decode()[-60:]}`), N={args.n}, wrk, {CONNECTIONS} connections, "
         f"{args.duration} s per run, median of {args.rounds} rounds; "

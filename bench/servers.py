@@ -9,7 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -97,6 +100,43 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+Key = TypeVar("Key")
+Result = TypeVar("Result")
+
+
+@contextmanager
+def newsgraph_variants(
+    variants: Mapping[Key, Mapping[str, str]], uri: str, database: str, log_dir: Path, name: str
+) -> Iterator[dict[Key, Server]]:
+    """One ``python -m api`` per variant (its settings), all stopped on the way out:
+    those started before one that failed to start too."""
+    started: dict[Key, Server] = {}
+    try:
+        for key, env in variants.items():
+            started[key] = Server(f"{name}-{key}", "api", uri, database, log_dir, **env)
+        yield started
+    finally:
+        for server in started.values():
+            server.stop()
+
+
+def in_turns(
+    servers: Mapping[Key, Server],
+    rounds: int,
+    warm_up: Callable[[Server], object],
+    measure: Callable[[Key, Server], list[Result]],
+) -> list[Result]:
+    """Each server warmed up, then measured in turn, ``rounds`` times: the machine's
+    slow spells fall on all of them alike."""
+    for server in servers.values():
+        warm_up(server)
+    results: list[Result] = []
+    for _ in range(rounds):
+        for key, server in servers.items():
+            results += measure(key, server)
+    return results
 
 
 def start_newsgraph(uri: str, database: str, log_dir: Path) -> Server:
