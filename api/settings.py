@@ -247,12 +247,17 @@ def _web_dist(value: str) -> Path:
     return path
 
 
-def _read_preference(value: str) -> str:
-    by_lowered = {mode.lower(): mode for mode in READ_PREFERENCES}
-    mode = by_lowered.get(value.lower())
-    if mode is None:
-        raise ValueError(f"expected one of {', '.join(READ_PREFERENCES)}")
-    return mode
+def _one_of(choices: tuple[str, ...]) -> Callable[[str], str]:
+    """A parser of one of ``choices``, in any case, as the choice spells it."""
+    by_lowered = {choice.lower(): choice for choice in choices}
+
+    def parse(value: str) -> str:
+        choice = by_lowered.get(value.lower())
+        if choice is None:
+            raise ValueError(f"expected one of {', '.join(choices)}")
+        return choice
+
+    return parse
 
 
 def _max_staleness(value: str) -> int:
@@ -276,20 +281,6 @@ def _at_least(value: str, least: int, expected: str) -> int:
 
 EXECUTORS = ("compiled", "reference")
 GC_MODES = ("tuned", "python")  # api.garbage
-
-
-def _executor(value: str) -> str:
-    lowered = value.lower()
-    if lowered not in EXECUTORS:
-        raise ValueError(f"expected one of {', '.join(EXECUTORS)}")
-    return lowered
-
-
-def _gc_mode(value: str) -> str:
-    lowered = value.lower()
-    if lowered not in GC_MODES:
-        raise ValueError(f"expected one of {', '.join(GC_MODES)}")
-    return lowered
 
 
 def _boolean(value: str) -> bool:
@@ -373,7 +364,8 @@ TABLE: tuple[Variable, ...] = (
     _row("APQ_MAX_QUERIES", "apq_max_queries", _positive_int, "registered persisted queries kept"),
     _row("APQ_SAFELIST", ("apq_safelist", "apq_manifest"), _safelist,
          "true, or a manifest's path: only registered queries run"),
-    _row("MONGO_READ_PREFERENCE", "mongo_read_preference", _read_preference, "where reads go"),
+    _row("MONGO_READ_PREFERENCE", "mongo_read_preference", _one_of(READ_PREFERENCES),
+         "where reads go"),
     _row("MONGO_MAX_STALENESS_S", "mongo_max_staleness_s", _max_staleness,
          "skip secondaries further behind (at least 90)"),
     _row("WEB_DIST", "web_dist", _web_dist, "a built web app served at /"),
@@ -400,11 +392,11 @@ TABLE: tuple[Variable, ...] = (
          "memory the search index writer fills before a flush"),
     _row("SEARCH_THREAD_POSTINGS", "search_thread_postings", _non_negative_int,
          "a search page over this many postings runs in a worker thread"),
-    _row("EXECUTOR", "executor", _executor,
+    _row("EXECUTOR", "executor", _one_of(EXECUTORS),
          "compiled, or reference (graphql-core, every field resolved)"),
     _row("PLAN_CACHE_SIZE", "plan_cache_size", _positive_int,
          "compiled plans kept (least recently used dropped)"),
-    _row("GC_MODE", "gc_mode", _gc_mode,
+    _row("GC_MODE", "gc_mode", _one_of(GC_MODES),
          "tuned (start-up frozen, fewer collections) or python (its defaults)"),
     _row("MAX_SUBSCRIPTIONS_PER_CONNECTION", "max_subscriptions_per_connection", _positive_int,
          "operations one WebSocket may have open"),

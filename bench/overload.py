@@ -177,6 +177,7 @@ def paired(lows: list[Level], highs: list[Level], field: str) -> float:
 
 
 def compare(lows: list[Level], highs: list[Level]) -> dict[str, Any]:
+    """Both levels' medians, the ratios between them and the targets met."""
     low, high = median(lows), median(highs)
     ratios = {
         "goodput_ratio": paired(lows, highs, "goodput"),
@@ -192,7 +193,7 @@ def compare(lows: list[Level], highs: list[Level]) -> dict[str, Any]:
         "rss_ratio": ratios["rss_ratio"] <= TARGETS["rss_ratio"],
         "only_2xx_or_503": only_2xx_or_503,
     }
-    return {"ratios": ratios, "targets": TARGETS, "met": met}
+    return {"levels": [asdict(low), asdict(high)], "ratios": ratios, "targets": TARGETS, "met": met}
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -301,7 +302,6 @@ def main(argv: list[str] | None = None) -> int:
             order = (args.low, args.high) if number % 2 == 0 else (args.high, args.low)
             for connections in order:
                 rounds[connections].append(measure(uri, connections, args.duration, env))
-    low, high = median(rounds[args.low]), median(rounds[args.high])
     results: dict[str, Any] = {
         "benchmark": "overload",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -310,7 +310,6 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_count": os.cpu_count(),
         "env": env,
         "rounds": args.rounds,
-        "levels": [asdict(low), asdict(high)],
         "each_round": {str(c): [asdict(level) for level in levels] for c, levels in rounds.items()},
         **compare(rounds[args.low], rounds[args.high]),
     }

@@ -20,7 +20,7 @@ from api.search.child import BuildCommand
 from api.search.follower import Follower
 from api.search.index import SearchIndex, private_directory
 from api.search.query import Parsed, parse
-from api.search.searcher import THREAD_POSTINGS, Search
+from api.search.searcher import Search
 from api.store.filters import ArticleConditions
 from storage.contract import ARTICLES
 
@@ -41,7 +41,7 @@ class SearchService:
         heap_bytes: int,
         mongodb_uri: str,
         timeout_ms: int,
-        thread_postings: int = THREAD_POSTINGS,
+        thread_postings: int,
     ) -> None:
         # Without a directory of its own the process indexes into a temporary one,
         # removed when it stops: it rebuilds at every start.
