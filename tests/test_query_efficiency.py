@@ -8,7 +8,7 @@ from typing import Any
 from api.schema.export import SCHEMA_FILE, sdl
 from api.schema.ids import to_global_id
 from tests.conftest import ServedAPI
-from tests.query_corpus import Recorder, corpus_api, stored
+from tests.query_corpus import Recorder, corpus_api, explain, stored
 
 __all__ = ["corpus_api"]
 
@@ -129,3 +129,28 @@ def test_a_connection_under_many_parents_is_one_read(corpus_api: ServedAPI) -> N
     )
     assert [("find" in q, "aggregate" in q) for q in sent] == [(True, False), (False, True)]
     assert sent[1]["hint"] == "mentioned_in"
+
+
+def test_a_lookup_of_one_key_takes_the_id_fast_path(
+    corpus_api: ServedAPI, mongo_client: Any
+) -> None:
+    """One article by id is read by ``_id`` equality, which MongoDB answers on its
+    fast path (IDHACK) without planning; several keys stay one ``$in`` read."""
+    recorder = corpus_api.counter
+    assert isinstance(recorder, Recorder)
+    db = mongo_client[corpus_api.settings.database]
+
+    def reads_of(query: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+        recorder.queries.clear()
+        assert corpus_api.data(query, variables)
+        return [q for q in recorder.queries if q.get("find") == "articles"]
+
+    article_id = to_global_id("Article", stored(9)["key"])
+    (one,) = reads_of("query($id: ID!) { article(id: $id) { title } }", {"id": article_id})
+    assert one["filter"] == {"_id": stored(9)["key"]}
+    assert explain(db, one)[-1] == "IDHACK"
+    other = to_global_id("Article", stored(3)["key"])
+    (both,) = reads_of(
+        "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [article_id, other]}
+    )
+    assert set(both["filter"]["_id"]["$in"]) == {stored(9)["key"], stored(3)["key"]}

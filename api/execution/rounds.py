@@ -12,7 +12,15 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from api.execution.pages import PageRead, read_pages
-from api.store.reads import ARTICLE_PROJECTION, Database, Document, Page, Ranked, ranked_many
+from api.store.reads import (
+    ARTICLE_PROJECTION,
+    Database,
+    Document,
+    Page,
+    Ranked,
+    any_of,
+    ranked_many,
+)
 from storage.contract import ARTICLES
 
 Found = list[Document | None]
@@ -54,8 +62,8 @@ class _Lookup:
             shape: dict[str, int] | None = ARTICLE_PROJECTION if collection == ARTICLES else None
         else:
             shape = projection(self.paths, field)
-        query = {field: {"$in": list(self.keys)}}
-        return {doc[field]: doc for doc in await db[collection].find(query, shape).to_list()}
+        match = any_of(field, list(self.keys))
+        return {doc[field]: doc for doc in await db[collection].find(match, shape).to_list()}
 
 
 class Seen:

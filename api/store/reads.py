@@ -210,12 +210,22 @@ async def all_sorted(
     return await db[collection].find({}).sort(sort).hint(hint).to_list()
 
 
+def any_of(field: str, keys: Sequence[Any]) -> Document:
+    """The match of documents whose ``field`` is one of ``keys``. One string key is
+    matched by equality: on ``_id`` MongoDB then takes its fast path (IDHACK), which
+    skips query planning; an ``$in`` of one is planned like any other. Only a string:
+    any other value could be an operator document or a pattern under equality."""
+    if len(keys) == 1 and isinstance(keys[0], str):
+        return {field: keys[0]}
+    return {field: {"$in": list(keys)}}
+
+
 async def find_by(
     db: Database, collection: str, field: str, keys: Sequence[str]
 ) -> dict[str, Document]:
     """The documents whose ``field`` is one of ``keys``, by that key: one round trip."""
     projection = ARTICLE_PROJECTION if collection == ARTICLES else None
-    docs = await db[collection].find({field: {"$in": list(set(keys))}}, projection).to_list()
+    docs = await db[collection].find(any_of(field, list(set(keys))), projection).to_list()
     return {doc[field]: doc for doc in docs}
 
 
