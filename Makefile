@@ -102,11 +102,13 @@ bench-api-scale: $(DEV_STAMP) ## the API benchmark at several sizes [SIZES="1000
 	$(PY) -m bench.scale $(if $(SIZES),--sizes $(SIZES)) $(BENCH_OPTIONS)
 
 # CPU per request (bench/cpu.py): newsgraph's and the floor's server CPU seconds over
-# sequential requests, each operation, one run; meaningful on a loaded machine too.
-# make bench-cpu [N=100000] [REQUESTS=300] [ROUNDS=3] [QUICK=1]; writes bench/results/cpu.json, .md.
-bench-cpu: $(DEV_STAMP) ## CPU ms per request, newsgraph against the floor [N= REQUESTS= ROUNDS= QUICK=1]
+# sequential requests and under wrk, each operation, one run; meaningful on a loaded machine too.
+# make bench-cpu [N=100000] [REQUESTS=300] [ROUNDS=3] [LOAD_SECONDS=5] [QUICK=1]
+# writes bench/results/cpu.json, .md.
+bench-cpu: $(DEV_STAMP) ## CPU ms per request, newsgraph against the floor [N= REQUESTS= ROUNDS= LOAD_SECONDS= QUICK=1]
 	$(PY) -m bench.cpu $(if $(QUICK),--quick) $(if $(N),--n $(N)) \
-		$(if $(REQUESTS),--requests $(REQUESTS)) $(if $(ROUNDS),--rounds $(ROUNDS))
+		$(if $(REQUESTS),--requests $(REQUESTS)) $(if $(ROUNDS),--rounds $(ROUNDS)) \
+		$(if $(LOAD_SECONDS),--load-seconds $(LOAD_SECONDS))
 
 # Refresh both locks from pyproject.toml (newest versions allowed), with hashes.
 lock: $(DEV_STAMP) ## re-resolve requirements.lock and requirements-dev.lock (then make test)

@@ -14,6 +14,13 @@ subtracted. Also reported: each server's peak RSS after the run, with newsgraph'
 cache filled first (``--fill-plans``, PLAN_CACHE_SIZE distinct documents), and the peak
 RSS of newsgraph's search index build, which runs in a child process.
 
+Beside it, the CPU per request under load (``--load-seconds``, 0 to skip): wrk with 10
+connections on each server in turn (python's load loop in quick mode), the server's
+CPU seconds over the requests answered. Under wrk both servers run their one core
+flat out, so this ratio, not the sequential one, is the inverse of the throughput
+ratio ``make bench-api`` measures: batching under load (several sockets ready per
+turn of the event loop) lowers each server's figure, and not by the same amount.
+
 Writes bench/results/cpu.json and cpu.md.
 """
 
@@ -31,12 +38,12 @@ import httpx
 import orjson
 from pymongo import MongoClient
 
-from bench import checks
+from bench import checks, loadgen
 from bench.api_bench import write_results
 from bench.corpus import DEFAULT_SEED
 from bench.dataset import DATABASE, ROOT, loaded_mongod, log
 from bench.operations import OPERATIONS, build_pools
-from bench.proc import cpu_seconds
+from bench.proc import cpu_seconds, precise_cpu_seconds
 from bench.servers import Server, start_floor, start_newsgraph
 
 RESULTS = ROOT / "bench" / "results"
@@ -52,6 +59,8 @@ class Options:
     requests: int = 300
     rounds: int = 3
     fill_plans: int = 1000
+    load_seconds: float = 5.0
+    connections: int = 10
     quick: bool = False
     out: Path = RESULTS / "cpu.json"
     operations: tuple[str, ...] = field(default=MEASURED)
@@ -63,6 +72,7 @@ class Options:
             "requests": 30,
             "rounds": 1,
             "fill_plans": 50,
+            "load_seconds": 1.0,
             "quick": True,
             "out": RESULTS / "cpu-quick.json",
             **overrides,
@@ -106,6 +116,20 @@ def cpu_ms_per_request(
         server.name: (cpu_seconds(server.process.pid) - before[server.name]) * 1000 / requests
         for server in servers
     }
+
+
+def cpu_ms_under_load(server: Server, bodies: list[bytes], options: Options) -> float:
+    """The server's CPU per request answered while the load generator keeps
+    ``options.connections`` requests in flight for ``options.load_seconds``."""
+    drive = loadgen.run_python if options.quick else loadgen.run_wrk
+    before = precise_cpu_seconds(server.process.pid)
+    figures = drive(server.url, bodies, options.load_seconds, options.connections)
+    spent = precise_cpu_seconds(server.process.pid) - before
+    if figures.errors:
+        raise RuntimeError(
+            f"{server.name} failed {figures.errors} requests under load; see {server.log_path}"
+        )
+    return spent * 1000 / figures.requests
 
 
 def idle_cpu_ms_per_second(server: Server, seconds: float = 1.0) -> float:
@@ -153,7 +177,10 @@ def _measure(
     checks.check_identity(
         servers["newsgraph"].url, servers["floor"].url, pools, list(options.operations)
     )
+    if not options.quick:
+        loadgen.require_wrk()
     figures: dict[tuple[str, str], list[float]] = {}
+    loaded: dict[tuple[str, str], list[float]] = {}
     with httpx.Client(timeout=60) as client:
         fill_plan_cache(client, servers["newsgraph"], options.fill_plans)
         for operation in options.operations:  # warm up: pools, plans, caches
@@ -167,17 +194,20 @@ def _measure(
                 spent = cpu_ms_per_request(client, order, pools.bodies(operation), options.requests)
                 for name, ms in spent.items():
                     figures.setdefault((operation, name), []).append(ms)
+                if options.load_seconds > 0:
+                    for server in order:
+                        ms = cpu_ms_under_load(server, pools.bodies(operation), options)
+                        loaded.setdefault((operation, server.name), []).append(ms)
     operations: dict[str, Any] = {}
     for operation in options.operations:
-        entry: dict[str, Any] = {
-            name: round(statistics.median(figures[(operation, name)]), 3) for name in SERVERS
-        }
-        # Too few requests for the clock's 10 ms ticks can measure 0: no ratio then.
-        entry["ratio"] = round(entry["newsgraph"] / entry["floor"], 2) if entry["floor"] else None
+        entry = _entry(figures, operation)
+        if loaded:
+            entry["loaded"] = _entry(loaded, operation)
         operations[operation] = entry
         log(
             f"{operation:8} newsgraph {entry['newsgraph']:7.3f} ms  "
             f"floor {entry['floor']:7.3f} ms  ratio {entry['ratio']}"
+            + (f"  under load {entry['loaded']['ratio']}" if loaded else "")
         )
     results = {
         "benchmark": "cpu",
@@ -186,6 +216,8 @@ def _measure(
         "requests": options.requests,
         "rounds": options.rounds,
         "plans_filled": options.fill_plans,
+        "load_seconds": options.load_seconds,
+        "connections": options.connections,
         "idle_cpu_ms_per_s": idle,
         "servers": {
             name: {"peak_rss_mb": server.peak_rss_mb(), "rss_mb": rss_mb(server.process.pid)}
@@ -198,18 +230,39 @@ def _measure(
     return results
 
 
+def _entry(figures: dict[tuple[str, str], list[float]], operation: str) -> dict[str, Any]:
+    """Each server's median for the operation, and newsgraph's over the floor's."""
+    entry: dict[str, Any] = {
+        name: round(statistics.median(figures[(operation, name)]), 3) for name in SERVERS
+    }
+    # Too few requests for the clock's 10 ms ticks can measure 0: no ratio then.
+    entry["ratio"] = round(entry["newsgraph"] / entry["floor"], 2) if entry["floor"] else None
+    return entry
+
+
 def markdown(results: dict[str, Any]) -> str:
+    under_load = results["load_seconds"] > 0
     rows = [
         f"CPU ms per request (server process, user + system), N={results['n']}, "
-        f"{results['requests']} sequential requests x {results['rounds']} rounds, median.",
+        f"{results['requests']} sequential requests x {results['rounds']} rounds, median"
+        + (
+            f"; under load: {results['connections']} connections for "
+            f"{results['load_seconds']:g} s a round."
+            if under_load
+            else "."
+        ),
         "",
-        "| operation | newsgraph | floor | ratio |",
-        "|---|---:|---:|---:|",
+        "| operation | newsgraph | floor | ratio |"
+        + (" under load: newsgraph | floor | ratio |" if under_load else ""),
+        "|---|---:|---:|---:|" + ("---:|---:|---:|" if under_load else ""),
     ]
     for operation, entry in results["cpu_ms_per_request"].items():
-        rows.append(
-            f"| {operation} | {entry['newsgraph']:.3f} | {entry['floor']:.3f} | {entry['ratio']} |"
-        )
+        row = f"| {operation} | {entry['newsgraph']:.3f} | {entry['floor']:.3f} "
+        row += f"| {entry['ratio']} |"
+        if under_load:
+            load = entry["loaded"]
+            row += f" {load['newsgraph']:.3f} | {load['floor']:.3f} | {load['ratio']} |"
+        rows.append(row)
     servers = results["servers"]
     build = results.get("search_build_peak_rss_mb")
     rows += [
@@ -231,6 +284,9 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--requests", type=int, help="sequential requests per round")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--fill-plans", type=int, help="distinct documents sent first")
+    parser.add_argument(
+        "--load-seconds", type=float, help="seconds of load per operation and server (0: skip)"
+    )
     parser.add_argument("--operations", nargs="+", choices=MEASURED)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
@@ -240,6 +296,7 @@ def parse_args(argv: list[str] | None) -> Options:
         "requests": args.requests,
         "rounds": args.rounds,
         "fill_plans": args.fill_plans,
+        "load_seconds": args.load_seconds,
         "operations": tuple(args.operations) if args.operations else None,
         "out": args.out,
     }

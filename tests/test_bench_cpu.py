@@ -34,7 +34,11 @@ def test_quick_mode_measures_every_operation_on_both_servers(
     mongo_uri: str, corpus_db: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "cpu.json"
-    run(mongo_uri, corpus_db, Options.quick_mode(requests=5, fill_plans=5, out=out))
+    run(
+        mongo_uri,
+        corpus_db,
+        Options.quick_mode(requests=5, fill_plans=5, load_seconds=0.5, out=out),
+    )
 
     results = json.loads(out.read_text())
     assert results["n"] == QUICK.n
@@ -42,10 +46,15 @@ def test_quick_mode_measures_every_operation_on_both_servers(
     assert "search" not in results["cpu_ms_per_request"]
     for name, entry in results["cpu_ms_per_request"].items():
         assert entry["newsgraph"] >= 0 and entry["floor"] >= 0, name
+        # Under load the clock is read to the nanosecond: every server did some work.
+        loaded = entry["loaded"]
+        assert loaded["newsgraph"] > 0 and loaded["floor"] > 0, name
+        assert loaded["ratio"] == round(loaded["newsgraph"] / loaded["floor"], 2), name
     for server in results["servers"].values():
         assert server["peak_rss_mb"] >= server["rss_mb"] > 10
     assert set(results["idle_cpu_ms_per_s"]) == {"newsgraph", "floor"}
-    assert "| home |" in out.with_suffix(".md").read_text()
+    table = out.with_suffix(".md").read_text()
+    assert "| home |" in table and "under load: newsgraph" in table
 
 
 def test_cpu_seconds_grow_with_work() -> None:
