@@ -18,8 +18,8 @@ Beside it, the CPU per request under load (``--load-seconds``, 0 to skip): wrk w
 connections on each server in turn (python's load loop in quick mode), the server's
 CPU seconds over the requests answered. Under wrk both servers run their one core
 flat out, so this ratio, not the sequential one, is the inverse of the throughput
-ratio ``make bench-api`` measures: batching under load (several sockets ready per
-turn of the event loop) lowers each server's figure, and not by the same amount.
+ratio ``make bench-api`` measures. Batching under load (several sockets ready per
+turn of the event loop) lowers each server's figure, by amounts that vary by run.
 
 Writes bench/results/cpu.json and cpu.md.
 """
@@ -177,7 +177,7 @@ def _measure(
     checks.check_identity(
         servers["newsgraph"].url, servers["floor"].url, pools, list(options.operations)
     )
-    if not options.quick:
+    if options.load_seconds > 0 and not options.quick:
         loadgen.require_wrk()
     figures: dict[tuple[str, str], list[float]] = {}
     loaded: dict[tuple[str, str], list[float]] = {}
