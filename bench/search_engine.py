@@ -120,8 +120,10 @@ def _case(where: ArticleConditions, order: str, skip: int = 0) -> Case:
     after the first ``skip`` matches (through the cursor of the last of them)."""
 
     def prepare(index: _Index, text: str) -> Callable[[], Any]:
+        threshold = Settings().search_thread_postings
+
         def search() -> Search:
-            return Search(index, text, parse(text), where, order)  # type: ignore[arg-type]
+            return Search(index, text, parse(text), where, order, threshold)  # type: ignore[arg-type]
 
         after = None
         if skip:

@@ -65,12 +65,6 @@ def test_every_limit_is_read_from_its_variable() -> None:
     assert settings.search_thread_postings == 0
 
 
-def test_the_search_thread_threshold_defaults_to_the_searchers() -> None:
-    from api.search.searcher import THREAD_POSTINGS
-
-    assert Settings().search_thread_postings == THREAD_POSTINGS
-
-
 @pytest.mark.parametrize(
     ("name", "value", "reason"),
     [

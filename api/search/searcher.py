@@ -136,14 +136,6 @@ def _key(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
     return str(searcher.doc(address).get_first(f.KEY))
 
 
-# Engine work over this many postings (about 0.8 ms: the engine visits every match,
-# some 4 ns each) runs in a worker thread; less is done at once. Under load a worker
-# thread's hand-off (the executor, the loop's wake-up, the GIL passed back and
-# forth) cost 0.8 ms of CPU per search at 100,000 articles, more than the engine's
-# own work there (bench: python -m bench.search_thread).
-THREAD_POSTINGS = 200_000
-
-
 async def engine_page(search: Search, window: Window) -> SearchPage:
     """``search.page(window)``, in a worker thread when it is costly."""
     return await search.page_in_thread(window) if search.costly() else search.page(window)
@@ -159,7 +151,7 @@ class Search:
         parsed: Parsed,
         where: ArticleConditions,
         order: str,
-        thread_postings: int = THREAD_POSTINGS,
+        thread_postings: int,
     ) -> None:
         self.index = index
         self.parsed = parsed

@@ -210,14 +210,14 @@ async def all_sorted(
     return await db[collection].find({}).sort(sort).hint(hint).to_list()
 
 
-def any_of(field: str, keys: Sequence[Any]) -> Document:
+def any_of(field: str, keys: list[Any]) -> Document:
     """The match of documents whose ``field`` is one of ``keys``. One string key is
     matched by equality: on ``_id`` MongoDB then takes its fast path (IDHACK), which
     skips query planning; an ``$in`` of one is planned like any other. Only a string:
     any other value could be an operator document or a pattern under equality."""
     if len(keys) == 1 and isinstance(keys[0], str):
         return {field: keys[0]}
-    return {field: {"$in": list(keys)}}
+    return {field: {"$in": keys}}
 
 
 async def find_by(
