@@ -270,6 +270,7 @@ def test_health_and_readiness(seeded_api: ServedAPI, serve_api: Any) -> None:
     wait_searchable(seeded_api, 2)
     ready = seeded_api.client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["search"]["ready"] is True
+    assert ready["search"]["segments"] == 1  # a handful of articles: one flush, one segment
     from storage.mongod import free_port
 
     nowhere = serve_api(mongodb_uri=f"mongodb://127.0.0.1:{free_port()}/", mongo_timeout_ms=300)

@@ -72,6 +72,8 @@ class SearchIndex:
         # in one (a cancelled build goes on in its thread) when close() is called.
         self._writing = threading.Lock()
         self._writer: tantivy.IndexWriter | None = None
+        # Changes made since the last commit: only those are rolled back on release.
+        self._uncommitted = False
         self.open_writer()
         # Names this index's snapshots inside relevance cursors: a cursor made by
         # another process (or another index) is never read against these.
@@ -111,13 +113,20 @@ class SearchIndex:
             ) from exc
 
     def release_writer(self) -> None:
-        """Drops what was not committed and releases the directory's lock (once
-        background merges end); searches on the snapshots still work."""
+        """Drops what was not committed and releases the directory's lock once
+        background merges end; searches on the snapshots still work.
+
+        Only uncommitted changes are rolled back: tantivy's rollback also discards
+        the merges in progress, which would leave a freshly built index in all the
+        segments its writer flushed (15 instead of 8 at 100,000 articles, and each
+        search visits every segment)."""
         with self._writing:
             writer, self._writer = self._writer, None
             if writer is not None:
-                writer.rollback()
+                if self._uncommitted:
+                    writer.rollback()
                 writer.wait_merging_threads()
+            self._uncommitted = False
         release_free_memory()
 
     @property
@@ -132,6 +141,7 @@ class SearchIndex:
         """Replaces or adds each article and deletes each key; not yet visible."""
         count = 0
         with self._writing:
+            self._uncommitted = True
             for key in deletes:
                 self.writer.delete_documents_by_term(f.KEY, key)
                 count += 1
@@ -145,6 +155,7 @@ class SearchIndex:
         """Adds each article to an index being built (nothing to replace)."""
         count = 0
         with self._writing:
+            self._uncommitted = True
             for article in articles:
                 self._add(article)
                 count += 1
@@ -164,6 +175,7 @@ class SearchIndex:
 
     def clear(self) -> None:
         with self._writing:
+            self._uncommitted = True
             self.writer.delete_all_documents()
 
     def commit(self, token: dict[str, Any] | None) -> None:
@@ -171,6 +183,7 @@ class SearchIndex:
         replays changes already applied, which is harmless (they are idempotent)."""
         with self._writing:
             self.writer.commit()
+            self._uncommitted = False
         release_free_memory()
         self.save_token(token)
 
@@ -219,6 +232,11 @@ class SearchIndex:
     @property
     def documents(self) -> int:
         return int(self.current.searcher.num_docs)
+
+    @property
+    def segments(self) -> int:
+        """Segments of the current snapshot: every search visits each of them."""
+        return int(self.current.searcher.num_segments)
 
     def disk_bytes(self) -> int:
         return sum(_size(entry) for entry in self.path.iterdir())

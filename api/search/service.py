@@ -93,6 +93,7 @@ class SearchService:
         return {
             **self.follower.progress.report(),
             "documents": self.index.documents,
+            "segments": self.index.segments,
             "diskBytes": self.index.disk_bytes(),
             "writerHeapBytes": self.heap_bytes,
         }
@@ -119,6 +120,11 @@ class _SearchMetrics(Collector):
                 "documents",
                 "Articles in the search index (visible to searches).",
                 float(service.index.documents),
+            ),
+            (
+                "segments",
+                "Segments of the index searches read (each search visits every one).",
+                float(service.index.segments),
             ),
             ("index_bytes", "Size of the search index on disk.", float(service.index.disk_bytes())),
             (
