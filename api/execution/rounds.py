@@ -21,6 +21,7 @@ from api.store.reads import (
     any_of,
     ranked_many,
 )
+from api.store.time_limit import max_time_ms
 from storage.contract import ARTICLES
 
 Found = list[Document | None]
@@ -63,7 +64,8 @@ class _Lookup:
         else:
             shape = projection(self.paths, field)
         match = any_of(field, list(self.keys))
-        return {doc[field]: doc for doc in await db[collection].find(match, shape).to_list()}
+        cursor = db[collection].find(match, shape, max_time_ms=max_time_ms())
+        return {doc[field]: doc for doc in await cursor.to_list()}
 
 
 class Seen:

@@ -3,13 +3,12 @@
 take ``GRACE_S``; a resolver is cancelled at its next ``await``.
 
 The clock starts in the admission middleware; the view runs the request under
-``asyncio.timeout`` (which cancels the resolvers) and ``pymongo.timeout`` (which
-gives every MongoDB operation inside it the remaining time, as a socket timeout and
-as ``maxTimeMS``, so the server stops working on it too). Under ``pymongo.timeout``
-the driver also waits for a server, and retries, until the deadline rather than
-``serverSelectionTimeoutMS``: with MongoDB away, a query is answered
-``SERVICE_UNAVAILABLE`` at its deadline (at most one server-selection step after it),
-by the driver's error in the field that waited."""
+``asyncio.timeout`` (which cancels the resolvers and the MongoDB reads they await),
+and every read is sent with the time left as ``maxTimeMS`` (api.store.time_limit),
+so the server stops working on it too. With MongoDB away, the driver waits
+``MONGO_TIMEOUT_MS`` for a server, then the field that waited fails with
+``SERVICE_UNAVAILABLE``; a deadline shorter than that answers the same code at the
+deadline (``timed_out`` in api.http.view)."""
 
 from __future__ import annotations
 
@@ -17,34 +16,23 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
 
-import pymongo
 import pymongo.common
 from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
 
 from api.errors import ApiError
+from api.store.time_limit import Clock, current_clock, seconds_left
 
-
-@dataclass(frozen=True)
-class Clock:
-    at: float  # time.monotonic() when the deadline falls (pymongo's clock)
-    ms: int  # the deadline the request was given
-
-
-current_clock: ContextVar[Clock | None] = ContextVar("newsgraph_deadline", default=None)
-
-# MongoDB's maxTimeMS is the remaining time less the round-trip time, so the server
-# gives up slightly before the deadline itself: its error still counts as the deadline.
+# MongoDB's error for a read's maxTimeMS (the time left) arrives just after the
+# deadline, or a little before it when the clocks differ: it still counts as the deadline.
 SLACK_S = 0.05
 # The request itself is cancelled this much after the deadline, so that a request
-# waiting on MongoDB gets the driver's own error (which says whether MongoDB was
-# slow or unreachable, and names the field that waited) rather than a bare
-# cancellation. The driver notices the deadline at once on a socket, but waits for a
-# server in steps of MIN_HEARTBEAT_INTERVAL (0.5 s) and checks the time only between
-# them: the grace covers one step, plus a margin for answering, or else the two
-# timers race and an outage's answer would name the field or not by chance.
+# waiting on MongoDB gets MongoDB's or the driver's own error (which says whether
+# MongoDB was slow or unreachable, and names the field that waited) rather than a
+# bare cancellation: a read's maxTimeMS ends with the deadline, and a wait for a
+# server that ends near it goes in steps of MIN_HEARTBEAT_INTERVAL (0.5 s). The grace
+# covers one step, plus a margin for answering, or else the two timers race and an
+# outage's answer would name the field or not by chance.
 GRACE_S = pymongo.common.MIN_HEARTBEAT_INTERVAL + 0.25
 
 
@@ -72,8 +60,7 @@ def start(ms: int) -> Clock:
 
 
 def remaining() -> float | None:
-    clock = current_clock.get()
-    return None if clock is None else clock.at - time.monotonic()
+    return seconds_left()
 
 
 def exceeded() -> DeadlineExceeded:
@@ -105,6 +92,5 @@ async def within(ms: int) -> AsyncIterator[None]:
     clock = start(ms)
     left = max(clock.at - time.monotonic(), 0.001)
     loop = asyncio.get_running_loop()
-    with pymongo.timeout(left):
-        async with asyncio.timeout_at(loop.time() + left + GRACE_S):
-            yield
+    async with asyncio.timeout_at(loop.time() + left + GRACE_S):
+        yield

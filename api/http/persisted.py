@@ -37,6 +37,7 @@ from api.errors import (
 )
 from api.lru import LRU
 from api.store.reads import Database
+from api.store.time_limit import max_time_ms
 from storage.contract import PERSISTED_QUERIES
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -125,7 +126,9 @@ class PersistedQueries:
             return self.manifest.get(digest)
         text = self._texts.get(digest)
         if text is None:
-            doc = await db[PERSISTED_QUERIES].find_one({"_id": digest}, {"query": 1})
+            doc = await db[PERSISTED_QUERIES].find_one(
+                {"_id": digest}, {"query": 1}, max_time_ms=max_time_ms()
+            )
             if doc is None:
                 return None
             text = str(doc["query"])
