@@ -15,7 +15,6 @@ from typing import Any
 from api.store import reads
 from api.store.pagination import Window
 from api.store.reads import Database, Document, Order, Page, fetch_page
-from api.store.time_limit import max_time
 
 TAG = "_branch"
 
@@ -57,7 +56,6 @@ async def read_pages(db: Database, wanted: Sequence[PageRead]) -> list[Page]:
     ]
     options: dict[str, Any] = {"hint": head.hint} if head.hint else {}
     found: list[list[Document]] = [[] for _ in wanted]
-    cursor = await db[head.collection].aggregate(pipeline, **options, **max_time())
-    for doc in await cursor.to_list():
+    for doc in await (await db[head.collection].aggregate(pipeline, **options)).to_list():
         found[doc.pop(TAG)].append(doc)
     return [reads._page(docs, r.window) for docs, r in zip(found, wanted, strict=True)]

@@ -21,7 +21,6 @@ from api.store.reads import (
     any_of,
     ranked_many,
 )
-from api.store.time_limit import max_time_ms
 from storage.contract import ARTICLES
 
 Found = list[Document | None]
@@ -64,8 +63,7 @@ class _Lookup:
         else:
             shape = projection(self.paths, field)
         match = any_of(field, list(self.keys))
-        cursor = db[collection].find(match, shape, max_time_ms=max_time_ms())
-        return {doc[field]: doc for doc in await cursor.to_list()}
+        return {doc[field]: doc for doc in await db[collection].find(match, shape).to_list()}
 
 
 class Seen:

@@ -43,7 +43,6 @@ from api.execution.values import (
 from api.schema.ids import from_global_id, to_global_id
 from api.store import reads
 from api.store.pagination import MAX_PAGE, page_size
-from api.store.time_limit import max_time_ms
 from storage.contract import (
     ARTICLES,
     CATEGORIES,
@@ -271,8 +270,8 @@ def _categories(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
     shape = projection(plan.child_paths, "_id")
 
     def docs() -> Awaitable[list[Doc]]:
-        cursor = run.db[CATEGORIES].find({}, shape, max_time_ms=max_time_ms())
-        return cursor.sort([("articleCount", -1), ("_id", 1)]).hint("count_name").to_list()
+        cursor = run.db[CATEGORIES].find({}, shape).sort([("articleCount", -1), ("_id", 1)])
+        return cursor.hint("count_name").to_list()
 
     def then(found: list[Doc]) -> None:
         fields = plan.children

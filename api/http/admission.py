@@ -26,6 +26,7 @@ from api.errors import ApiError
 from api.http import deadline
 from api.http.load_metrics import LoadMetrics
 from api.http.shed_pause import ShedPause
+from api.store.time_limit import seconds_left
 
 RETRY_AFTER_S = 1
 # Set in the scope of a shed request, for the connection's protocol (api.http.connections).
@@ -153,7 +154,7 @@ class AdmissionMiddleware:
         if messages[-1]["type"] == "http.disconnect":
             return  # the client left (or dawdled and was cut off): nobody to answer
         deadline.start(self.deadline_ms)
-        refused = await self.gate.enter(max(deadline.remaining() or 0.0, 0.0))
+        refused = await self.gate.enter(max(seconds_left() or 0.0, 0.0))
         if refused:
             await self.shed(scope, send, refused)
             return

@@ -59,10 +59,6 @@ def start(ms: int) -> Clock:
     return clock
 
 
-def remaining() -> float | None:
-    return seconds_left()
-
-
 def exceeded() -> DeadlineExceeded:
     """The error of the current request's expired deadline."""
     clock = current_clock.get()
@@ -70,7 +66,7 @@ def exceeded() -> DeadlineExceeded:
 
 
 def expired() -> bool:
-    left = remaining()
+    left = seconds_left()
     return left is not None and left <= SLACK_S
 
 
@@ -89,8 +85,8 @@ def is_deadline_error(error: BaseException) -> bool:
 async def within(ms: int) -> AsyncIterator[None]:
     """Run the block within the request's deadline (started now if not yet);
     raises TimeoutError when it passes."""
-    clock = start(ms)
-    left = max(clock.at - time.monotonic(), 0.001)
+    start(ms)
+    left = max(seconds_left() or 0.0, 0.001)
     loop = asyncio.get_running_loop()
     async with asyncio.timeout_at(loop.time() + left + GRACE_S):
         yield

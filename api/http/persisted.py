@@ -37,7 +37,6 @@ from api.errors import (
 )
 from api.lru import LRU
 from api.store.reads import Database
-from api.store.time_limit import max_time_ms
 from storage.contract import PERSISTED_QUERIES
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -126,9 +125,7 @@ class PersistedQueries:
             return self.manifest.get(digest)
         text = self._texts.get(digest)
         if text is None:
-            doc = await db[PERSISTED_QUERIES].find_one(
-                {"_id": digest}, {"query": 1}, max_time_ms=max_time_ms()
-            )
+            doc = await db[PERSISTED_QUERIES].find_one({"_id": digest}, {"query": 1})
             if doc is None:
                 return None
             text = str(doc["query"])

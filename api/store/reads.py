@@ -17,7 +17,6 @@ from api.errors import ApiError
 from api.store.cursors import decode_cursor, encode_cursor
 from api.store.filters import ALL_ARTICLES, ArticleConditions
 from api.store.pagination import Window
-from api.store.time_limit import max_time, max_time_ms
 from storage.contract import ARTICLES
 
 Document = dict[str, Any]
@@ -148,8 +147,7 @@ async def fetch_page(
     the match and the order; ``exploded`` says its leading field is an ``$in``."""
     query = _bounded(match, order, window, exploded)
     scan = order.reversed() if window.backward else order
-    cursor = collection.find(query, projection, max_time_ms=max_time_ms())
-    cursor = cursor.sort(scan.sort()).limit(window.size + 1)
+    cursor = collection.find(query, projection).sort(scan.sort()).limit(window.size + 1)
     if hint is not None:
         cursor = cursor.hint(hint)
     with _index_named(collection, hint):
@@ -192,26 +190,24 @@ async def count_matching(
     if hint is not None:
         options["hint"] = hint
     with _index_named(collection, hint):
-        return await collection.count_documents(match, **options, **max_time())
+        return await collection.count_documents(match, **options)
 
 
 async def sum_counts(db: Database, collection: str, field: str, keys: Sequence[str]) -> int:
     """The sum of counts the loader maintains: one indexed read by ``_id``."""
-    match = {"_id": {"$in": list(keys)}}
-    docs = await db[collection].find(match, {field: 1}, max_time_ms=max_time_ms()).to_list()
+    docs = await db[collection].find({"_id": {"$in": list(keys)}}, {field: 1}).to_list()
     return sum(int(doc.get(field, 0)) for doc in docs)
 
 
 async def count_all(db: Database, collection: str) -> int:
-    return await db[collection].estimated_document_count(**max_time())
+    return await db[collection].estimated_document_count()
 
 
 async def all_sorted(
     db: Database, collection: str, sort: list[tuple[str, int]], hint: str
 ) -> list[Document]:
     """A whole (small) collection in the order of the index ``hint`` names."""
-    cursor = db[collection].find({}, max_time_ms=max_time_ms())
-    return await cursor.sort(sort).hint(hint).to_list()
+    return await db[collection].find({}).sort(sort).hint(hint).to_list()
 
 
 def any_of(field: str, keys: list[Any]) -> Document:
@@ -229,8 +225,7 @@ async def find_by(
 ) -> dict[str, Document]:
     """The documents whose ``field`` is one of ``keys``, by that key: one round trip."""
     projection = ARTICLE_PROJECTION if collection == ARTICLES else None
-    match = any_of(field, list(set(keys)))
-    docs = await db[collection].find(match, projection, max_time_ms=max_time_ms()).to_list()
+    docs = await db[collection].find(any_of(field, list(set(keys))), projection).to_list()
     return {doc[field]: doc for doc in docs}
 
 
@@ -238,8 +233,7 @@ async def articles_by_keys(
     db: Database, keys: Sequence[str], projection: Mapping[str, Any]
 ) -> dict[str, Document]:
     """The articles of a search page, by key: one read by ``_id``."""
-    match = {"_id": {"$in": list(keys)}}
-    docs = await db[ARTICLES].find(match, projection, max_time_ms=max_time_ms()).to_list()
+    docs = await db[ARTICLES].find({"_id": {"$in": list(keys)}}, projection).to_list()
     return {str(doc["_id"]): doc for doc in docs}
 
 
@@ -274,7 +268,7 @@ async def ranked_many(db: Database, requests: Sequence[Ranked]) -> list[list[Doc
     pipeline = head.pipeline(tag) + [
         {"$unionWith": {"coll": r.collection, "pipeline": r.pipeline(t)}} for t, r in rest
     ]
-    for doc in await (await db[head.collection].aggregate(pipeline, **max_time())).to_list():
+    for doc in await (await db[head.collection].aggregate(pipeline)).to_list():
         results[doc.pop("_q")].append(doc)
     return results
 

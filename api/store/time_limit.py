@@ -1,6 +1,7 @@
 """The time a MongoDB read is given: what is left of the current request's deadline
-(api.http.deadline starts the clock at admission), sent as ``maxTimeMS`` so that
-MongoDB itself stops working on a request that has run out of time.
+(api.http.deadline starts the clock at admission), sent as ``maxTimeMS`` with every
+read (api.store.database) so that MongoDB itself stops working on a request that has
+run out of time.
 
 An explicit ``maxTimeMS`` per read, not ``pymongo.timeout()``: under the driver's
 client-side timeout every message it sends runs under ``asyncio.wait_for`` (a task
