@@ -1,8 +1,8 @@
 """``python -m api``: serve the API with uvicorn on $HOST:$PORT."""
 
-import logging
 import sys
 
+from api import logs
 from api.settings import VARIABLES, Settings, SettingsError
 
 USAGE = """usage: python -m api [--help]
@@ -36,7 +36,7 @@ def main(argv: list[str]) -> None:
         sys.exit(f"error: {exc}. Fix the variable (README: Configuration) and start again.")
     from api.http.app import serve  # only now: --help and errors need no app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure()
     serve(settings)
 
 

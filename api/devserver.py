@@ -6,7 +6,6 @@ With ``MONGODB_URI`` set, that server is used as it is: no mongod, nothing loade
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import socket
@@ -18,6 +17,7 @@ from typing import Any
 
 from pymongo import MongoClient
 
+from api import logs
 from api.http.app import serve as serve_app
 from api.http.cors import DEV_ORIGINS
 from api.settings import Settings, SettingsError
@@ -105,7 +105,7 @@ def dev_settings() -> Settings:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure()
     try:
         settings = dev_settings()
     except SettingsError as exc:

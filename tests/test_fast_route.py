@@ -10,7 +10,11 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strawberry.http.parse_content_type import parse_content_type
 
+from api.http.fast_route import media_type
 from tests.conftest import SEEDS, ServedAPI, assert_same_response
 from tests.test_api import HOME
 
@@ -145,3 +149,23 @@ def test_executor_reference_has_no_fast_route(serve_api: Any, load: Any) -> None
     for _ in range(2):
         api.data("{ articles { totalCount } }")
     assert (api.plans.fast, api.plans.compiled) == (0, 0)
+
+
+# Header values as HTTP delivers them: printable ASCII and tabs, quotes and semicolons
+# likely, around the media types clients send.
+HEADER_TEXT = st.text(alphabet=st.sampled_from(' \t;=",/+-.abcjnosAJNOS0123456789'), max_size=40)
+
+
+@given(
+    st.one_of(
+        HEADER_TEXT,
+        st.builds(
+            lambda before, media, after: before + media + after,
+            st.sampled_from(["", " ", "\t"]),
+            st.sampled_from(["application/json", "Application/JSON", "text/plain", '"a;b"']),
+            HEADER_TEXT,
+        ),
+    )
+)
+def test_the_media_type_is_read_as_strawberry_reads_it(header: str) -> None:
+    assert media_type(header) == parse_content_type(header)[0]

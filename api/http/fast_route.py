@@ -90,6 +90,17 @@ class KnownDocuments:
         return self.entries.touch((query, operation_name))
 
 
+def media_type(header: str) -> str:
+    """The media type of a Content-Type header, as Strawberry's ``parse_content_type``
+    reads it, without building an ``email.message.Message`` for it (30 µs a request).
+    Anything unusual (a quote, which may hide a ``;``, or an ``=`` before the first
+    ``;``) is left to Strawberry's parser."""
+    media = header.partition(";")[0]
+    if '"' in header or "=" in media:
+        return parse_content_type(header)[0]
+    return media.strip()
+
+
 class FastRoute:
     def __init__(self, view: View) -> None:
         self.view = view
@@ -163,8 +174,7 @@ class FastRoute:
                     if data[name] is None:
                         return None
         elif request.method == "POST":
-            content_type, _ = parse_content_type(request.headers.get("content-type") or "")
-            if "application/json" not in content_type:
+            if "application/json" not in media_type(request.headers.get("content-type") or ""):
                 return None
             data = self.parse(await request.body())
         else:
