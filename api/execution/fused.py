@@ -12,6 +12,7 @@ fails a check's fast test is handed to the check itself, which raises its own
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from api.execution.values import (
@@ -20,7 +21,9 @@ from api.execution.values import (
     Constant,
     FromSource,
     Stored,
+    date_time,
     opt_boolean,
+    opt_date_time,
     opt_integer,
     opt_string,
     string,
@@ -39,12 +42,14 @@ PASSES: dict[Callable[[Any], Any], str] = {
     opt_string: "v is None or type(v) is str",
     opt_integer: f"v is None or (type(v) is int and {MIN_INT} <= v <= {MAX_INT})",
     opt_boolean: "v is None or type(v) is bool",
+    date_time: "type(v) is datetime",
+    opt_date_time: "v is None or type(v) is datetime",
 }
 
 
 def compile_builder(fields: Sequence[FieldPlan]) -> Builder:
     """``build(run, source)``: the response object of ``source`` for ``fields``."""
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"datetime": datetime}
     lines = ["def build(run, source):", "    out = {}"]
     reads_source = False
     for index, plan in enumerate(fields):
