@@ -92,7 +92,8 @@ class KnownDocuments:
 
 def media_type(header: str) -> str:
     """The media type of a Content-Type header, as Strawberry's ``parse_content_type``
-    reads it, without building an ``email.message.Message`` for it (30 µs a request).
+    reads it, without building an ``email.message.Message`` for it (about 20 µs a
+    request under cProfile).
     Anything unusual (a quote, which may hide a ``;``, or an ``=`` before the first
     ``;``) is left to Strawberry's parser."""
     media = header.partition(";")[0]
