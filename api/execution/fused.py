@@ -20,8 +20,10 @@ from api.execution.values import (
     MIN_INT,
     Constant,
     FromSource,
+    Required,
     Stored,
     date_time,
+    integer,
     opt_boolean,
     opt_date_time,
     opt_integer,
@@ -39,6 +41,7 @@ Builder = Callable[["Run", Any], dict[str, Any]]
 # to the check, which raises.
 PASSES: dict[Callable[[Any], Any], str] = {
     string: "type(v) is str",
+    integer: f"type(v) is int and {MIN_INT} <= v <= {MAX_INT}",
     opt_string: "v is None or type(v) is str",
     opt_integer: f"v is None or (type(v) is int and {MIN_INT} <= v <= {MAX_INT})",
     opt_boolean: "v is None or type(v) is bool",
@@ -59,6 +62,12 @@ def compile_builder(fields: Sequence[FieldPlan]) -> Builder:
         elif isinstance(rule, FromSource):
             namespace[f"read{index}"] = rule.read
             lines.append(f"    out[{key}] = read{index}(source)")
+        elif isinstance(rule, Required) and rule.check in PASSES:
+            namespace[f"check{index}"] = rule.check
+            lines.append(f"    v = source[{rule.name!r}]")
+            lines.append(f"    if not ({PASSES[rule.check]}):")
+            lines.append(f"        check{index}(v)")
+            lines.append(f"    out[{key}] = v")
         elif isinstance(rule, Stored):
             if not reads_source:
                 lines.append("    get = source.get")

@@ -47,15 +47,31 @@ class _Lookup:
     def __init__(self) -> None:
         self.keys: dict[Any, None] = {}
         self.paths: set[str] | None = set()  # None: the whole stored document
-        self.waiters: list[tuple[list[Any], Callable[[Found], None]]] = []
+        self.merged: set[str] | None = None  # the paths last merged into ``paths``
+        # (keys, then, one): ``one`` waiters asked for the single key ``keys``.
+        self.waiters: list[tuple[Any, Callable[[Any], None], bool]] = []
 
     def want(self, keys: list[Any], paths: set[str] | None, then: Callable[[Found], None]) -> None:
         self.keys.update(dict.fromkeys(keys))
+        self._merge(paths)
+        self.waiters.append((keys, then, False))
+
+    def want_one(
+        self, key: Any, paths: set[str] | None, then: Callable[[Document | None], None]
+    ) -> None:
+        self.keys[key] = None
+        self._merge(paths)
+        self.waiters.append((key, then, True))
+
+    def _merge(self, paths: set[str] | None) -> None:
+        # The objects of one list all ask with their plan's one set of paths.
+        if paths is self.merged and paths is not None:
+            return
+        self.merged = paths
         if paths is None or self.paths is None:
             self.paths = None
         else:
             self.paths |= paths
-        self.waiters.append((keys, then))
 
     async def read(self, db: Database, collection: str, field: str) -> dict[Any, Document]:
         if self.paths is None:
@@ -73,6 +89,18 @@ class Seen:
 
     def __init__(self) -> None:
         self.docs: dict[tuple[str, str], dict[Any, tuple[Document | None, set[str] | None]]] = {}
+
+    def find_one(
+        self, where: tuple[str, str], key: Any, paths: set[str] | None
+    ) -> tuple[Document | None] | None:
+        """``(document,)`` when ``key`` has been read with ``paths``, else None."""
+        known = self.docs.get(where)
+        if known is None:
+            return None
+        entry = known.get(key)
+        if entry is None or not _covers(entry[1], paths):
+            return None
+        return (entry[0],)
 
     def find(self, where: tuple[str, str], keys: list[Any], paths: set[str] | None) -> Found | None:
         known = self.docs.get(where)
@@ -132,6 +160,24 @@ class Round:
             entry = self.lookups[collection, field] = _Lookup()
         entry.want(keys, paths, then)
 
+    def lookup_one(
+        self,
+        collection: str,
+        field: str,
+        key: Any,
+        paths: set[str] | None,
+        then: Callable[[Document | None], None],
+    ) -> None:
+        """``lookup`` of the single ``key``: ``then`` gets its document or None."""
+        known = self.seen.find_one((collection, field), key, paths)
+        if known is not None:
+            then(known[0])
+            return
+        entry = self.lookups.get((collection, field))
+        if entry is None:
+            entry = self.lookups[collection, field] = _Lookup()
+        entry.want_one(key, paths, then)
+
     def rank(self, request: Ranked, then: Callable[[list[Document]], None]) -> None:
         self.ranked.append((request, then))
 
@@ -160,8 +206,8 @@ class Round:
         for where, entry in lookups:
             found = next(results)
             self.seen.add(where, entry.keys, found, entry.paths)
-            for keys, then in entry.waiters:
-                then([found.get(key) for key in keys])
+            for keys, then, one in entry.waiters:
+                then(found.get(keys) if one else [found.get(key) for key in keys])
         if self.ranked:
             for (_, rank_then), rows in zip(self.ranked, next(results), strict=True):
                 rank_then(rows)

@@ -37,6 +37,7 @@ from api.execution.values import (
     opt_float,
     opt_integer,
     opt_string,
+    required,
     stored,
     string,
 )
@@ -102,7 +103,7 @@ def _lead(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
 
 
 IMAGE: dict[str, Rule] = {
-    "url": from_source(lambda i: string(i["url"])),
+    "url": required("url", string),
     "width": stored("width", opt_integer),
     "height": stored("height", opt_integer),
     "title": stored("title", opt_string),
@@ -124,13 +125,12 @@ def _provider(run: Run, embedded: Doc, plan: FieldPlan, out: Doc) -> None:
         return
     out[plan.key] = None
 
-    def then(found: Found) -> None:
-        stored = found[0]
+    def then(stored: Doc | None) -> None:
         if stored is None:
             stored = {"_id": domain, "name": embedded.get("name") or domain}
         out[plan.key] = build(run, plan.children, stored)
 
-    run.round.lookup(PROVIDERS, "_id", [domain], paths, then)
+    run.round.lookup_one(PROVIDERS, "_id", domain, paths, then)
 
 
 def _article_topics(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
@@ -216,13 +216,12 @@ COUNT_ROW: dict[str, Rule] = {
 def _one(run: Run, plan: FieldPlan, out: Doc, type_name: str, key: Any) -> None:
     out[plan.key] = None
 
-    def then(found: Found) -> None:
-        stored = found[0]
+    def then(stored: Doc | None) -> None:
         if stored is not None:
             out[plan.key] = build(run, _fields(plan, type_name), stored)
 
     collection = NODE_COLLECTIONS[type_name]
-    run.round.lookup(collection, "_id", [key], _paths(plan, type_name), then)
+    run.round.lookup_one(collection, "_id", key, _paths(plan, type_name), then)
 
 
 def _node(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
@@ -239,12 +238,12 @@ def _nodes_by_id(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
 
     for index, (type_name, key) in enumerate(keys):
 
-        def then(docs: Found, index: int = index, type_name: str = type_name) -> None:
-            if docs[0] is not None:
-                found[index] = build(run, _fields(plan, type_name), docs[0])
+        def then(stored: Doc | None, index: int = index, type_name: str = type_name) -> None:
+            if stored is not None:
+                found[index] = build(run, _fields(plan, type_name), stored)
 
         collection = NODE_COLLECTIONS[type_name]
-        run.round.lookup(collection, "_id", [key], _paths(plan, type_name), then)
+        run.round.lookup_one(collection, "_id", key, _paths(plan, type_name), then)
 
 
 def _article(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
@@ -258,11 +257,11 @@ def _article(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
 def _related_article(run: Run, item: Doc, plan: FieldPlan, out: Doc) -> None:
     out[plan.key] = None
 
-    def then(found: Found) -> None:
-        if found[0] is not None:
-            out[plan.key] = build(run, plan.children, found[0])
+    def then(stored: Doc | None) -> None:
+        if stored is not None:
+            out[plan.key] = build(run, plan.children, stored)
 
-    run.round.lookup(ARTICLES, "canonicalUrl", [item["canonicalUrl"]], plan.child_paths, then)
+    run.round.lookup_one(ARTICLES, "canonicalUrl", item["canonicalUrl"], plan.child_paths, then)
 
 
 def _categories(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
@@ -321,10 +320,6 @@ def _global_id(type_name: str) -> Rule:
     return from_source(lambda doc: to_global_id(type_name, string(doc["_id"])))
 
 
-def _article_count(doc: Doc) -> int:
-    return integer(doc.get("articleCount", 0))
-
-
 def _category_name(doc: Doc) -> str:
     return string(doc.get("name") or doc["_id"])
 
@@ -349,10 +344,10 @@ ARTICLE: dict[str, Rule] = {
     "mentionedIn": mentioned_in,
 }
 RELATED_ITEM: dict[str, Rule] = {
-    "title": from_source(lambda i: string(i["title"])),
+    "title": required("title", string),
     "excerpt": stored("excerpt", opt_string),
     "publishedDateTime": stored("publishedDateTime", opt_date_time),
-    "webUrl": from_source(lambda i: string(i["webUrl"])),
+    "webUrl": required("webUrl", string),
     "ampWebUrl": stored("ampWebUrl", opt_string),
     "cdnAmpWebUrl": stored("cdnAmpWebUrl", opt_string),
     "type": stored("type", opt_string),
@@ -363,16 +358,16 @@ RELATED_ITEM: dict[str, Rule] = {
 }
 PROVIDER: dict[str, Rule] = {
     "id": _global_id("Provider"),
-    "name": from_source(lambda d: string(d["name"])),
-    "domain": from_source(lambda d: string(d["_id"])),
-    "articleCount": from_source(_article_count),
+    "name": required("name", string),
+    "domain": required("_id", string),
+    "articleCount": stored("articleCount", integer, 0),
     "articles": owned(lambda doc, where: where.domains.append([string(doc["_id"])])),
     "topics": _ranked(PROVIDER_TOPICS, "provider", "topic", TOPICS),
 }
 TOPIC: dict[str, Rule] = {
     "id": _global_id("Topic"),
-    "name": from_source(lambda d: string(d["name"])),
-    "articleCount": from_source(_article_count),
+    "name": required("name", string),
+    "articleCount": stored("articleCount", integer, 0),
     "articles": owned(lambda doc, where: where.all_topics.append(string(doc["_id"]))),
     "relatedTopics": _ranked(TOPIC_PAIRS, "topic", "other", TOPICS),
     "providers": _ranked(PROVIDER_TOPICS, "topic", "provider", PROVIDERS),
@@ -380,7 +375,7 @@ TOPIC: dict[str, Rule] = {
 CATEGORY: dict[str, Rule] = {
     "id": _global_id("Category"),
     "name": from_source(_category_name),
-    "articleCount": from_source(_article_count),
+    "articleCount": stored("articleCount", integer, 0),
     "articles": owned(lambda doc, where: where.categories.append(_category_name(doc))),
 }
 

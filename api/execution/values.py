@@ -132,6 +132,20 @@ class Stored:
         out[plan.key] = self.check(source.get(self.name, self.default))
 
 
+class Required:
+    """A stored field that every source has: ``check(source[name])``. A source
+    without it raises ``KeyError``, as ``source[name]`` always has."""
+
+    __slots__ = ("check", "name")
+
+    def __init__(self, name: str, check: Callable[[Any], Any]) -> None:
+        self.name = name
+        self.check = check
+
+    def __call__(self, run: Run, source: Any, plan: FieldPlan, out: dict[str, Any]) -> None:
+        out[plan.key] = self.check(source[self.name])
+
+
 class Constant:
     """The field is always ``value`` (``__typename`` on an object type)."""
 
@@ -146,6 +160,10 @@ class Constant:
 
 def from_source(read: Callable[[Any], Any]) -> Rule:
     return FromSource(read)
+
+
+def required(name: str, check: Callable[[Any], Any]) -> Rule:
+    return Required(name, check)
 
 
 def stored(name: str, check: Callable[[Any], Any], default: Any = None) -> Rule:
