@@ -12,7 +12,7 @@ from typing import Any
 from api.execution.pages import PageRead
 from api.execution.plan import FieldPlan, Rule
 from api.execution.rounds import projection
-from api.execution.run import Run, build
+from api.execution.run import Run, build, build_all
 from api.execution.values import boolean, from_source, integer
 from api.schema.inputs import (
     MOST_ARTICLES,
@@ -111,7 +111,7 @@ def _edges(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
 
 def _nodes(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:
     fields = plan.children
-    out[plan.key] = [build(run, fields, doc) for doc in connection.page.docs]
+    out[plan.key] = build_all(run, fields, connection.page.docs)
 
 
 def _page_info(run: Run, connection: Connection, plan: FieldPlan, out: Doc) -> None:

@@ -23,7 +23,7 @@ from api.execution.connections import (
 )
 from api.execution.plan import FieldPlan, Fields, Rule, Unsupported
 from api.execution.rounds import Found, projection
-from api.execution.run import Run, build
+from api.execution.run import Run, build, build_all
 from api.execution.search import SEARCH_CONNECTION, SEARCH_EDGE, SEARCH_HIGHLIGHTS, search
 from api.execution.values import (
     Constant,
@@ -94,7 +94,7 @@ def _lead_image(images: list[Doc]) -> Doc | None:
 
 def _images(run: Run, holder: Doc, plan: FieldPlan, out: Doc) -> None:
     fields = plan.children
-    out[plan.key] = [build(run, fields, image) for image in _images_of(holder)]
+    out[plan.key] = build_all(run, fields, _images_of(holder))
 
 
 def _lead(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
@@ -274,7 +274,7 @@ def _categories(run: Run, source: None, plan: FieldPlan, out: Doc) -> None:
 
     def then(found: list[Doc]) -> None:
         fields = plan.children
-        out[plan.key] = [build(run, fields, doc) for doc in found]
+        out[plan.key] = build_all(run, fields, found)
 
     run.round.call(docs, then)
 
@@ -305,7 +305,7 @@ QUERY: dict[str, Rule] = {
 def _related(run: Run, doc: Doc, plan: FieldPlan, out: Doc) -> None:
     fields = plan.children
     items = [document(item) for item in array(doc.get("related", []))]
-    out[plan.key] = [build(run, fields, item) for item in items]
+    out[plan.key] = build_all(run, fields, items)
 
 
 def _related_provider(run: Run, item: Doc, plan: FieldPlan, out: Doc) -> None:

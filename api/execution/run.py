@@ -3,11 +3,12 @@ each round of reads fills in its fields and asks for the next, until none is lef
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from graphql.execution.values import VariableValues
 
-from api.execution.fused import compile_builder
+from api.execution.fused import Builder, compile_builder
 from api.execution.plan import Fields
 from api.execution.rounds import Round, Seen
 from api.store.reads import Database
@@ -32,10 +33,18 @@ class Run:
 def build(run: Run, fields: Fields, source: Any) -> dict[str, Any]:
     """The response object for ``source``: every key in selection order, those that
     wait for a read set to None until their round fills them in."""
-    builder = fields.builder
-    if builder is None:
-        builder = fields.builder = compile_builder(fields)
-    return builder(run, source)
+    return (fields.builder or _compiled(fields))(run, source)
+
+
+def build_all(run: Run, fields: Fields, sources: Iterable[Any]) -> list[dict[str, Any]]:
+    """``build`` of each of ``sources``, in order."""
+    builder = fields.builder or _compiled(fields)
+    return [builder(run, source) for source in sources]
+
+
+def _compiled(fields: Fields) -> Builder:
+    builder = fields.builder = compile_builder(fields)
+    return builder
 
 
 async def execute(run: Run, fields: Fields) -> dict[str, Any]:

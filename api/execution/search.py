@@ -17,7 +17,7 @@ from typing import Any
 from api.execution.connections import Paged, article_filter, node_paths, page_window
 from api.execution.plan import FieldPlan, Rule
 from api.execution.rounds import Found
-from api.execution.run import Run, build
+from api.execution.run import Run, build, build_all
 from api.execution.values import floating, from_source, integer, opt_string, string
 from api.search.searcher import Hit, SearchPage
 from storage.contract import ARTICLES
@@ -89,7 +89,7 @@ def _edges(run: Run, results: SearchResults, plan: FieldPlan, out: Doc) -> None:
 
 def _nodes(run: Run, results: SearchResults, plan: FieldPlan, out: Doc) -> None:
     fields = plan.children
-    out[plan.key] = [build(run, fields, doc) for _, doc in results.found]
+    out[plan.key] = build_all(run, fields, [doc for _, doc in results.found])
 
 
 def _page_info(run: Run, results: SearchResults, plan: FieldPlan, out: Doc) -> None:
